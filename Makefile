@@ -1,0 +1,65 @@
+# Vitrine: `make run` serves the demo catalog, `make test` runs the whole suite.
+# Both create the virtualenv (.venv, with uv) on first use; nothing else needs installing.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint fmt bench venv migrate demo worker clean browsers
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --python $(BIN)/python
+	@touch $@
+
+venv: $(VENV)/.synced
+
+migrate: venv
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo
+
+# Web server and task worker side by side; Ctrl-C stops both.
+run: demo
+	@echo "Vitrine on http://127.0.0.1:$(PORT)/ (API at /v1/, admin at /admin/)"
+	@trap 'kill 0' EXIT; \
+	$(MANAGE) db_worker --queue-name '*' & \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+worker: venv
+	$(MANAGE) db_worker --queue-name '*'
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+test: venv browsers
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(MANAGE) makemigrations --check --dry-run
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

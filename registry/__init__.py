@@ -1,0 +1,1 @@
+"""The registry: Vitrine's domain, its Replicate-compatible API, and its backends."""

@@ -1,0 +1,1 @@
+"""Vitrine's Replicate-compatible HTTP API under `/v1/`."""

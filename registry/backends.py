@@ -1,0 +1,51 @@
+"""Loading of the pluggable backends named in settings (a short name or a dotted path)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+HealthState = Literal["ok", "degraded", "down"]
+
+
+@dataclass(frozen=True)
+class Health:
+    """The state of one part of the system, as `/healthz` reports it."""
+
+    status: HealthState
+    detail: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(choice: str, known: dict[str, str]) -> str:
+    return known.get(choice, choice)
+
+
+@functools.cache
+def _instantiate(dotted_path: str) -> Any:
+    return import_string(dotted_path)()
+
+
+def search_backend() -> Any:
+    from registry.search.base import SearchBackend
+
+    backend = _instantiate(resolve(settings.SEARCH_BACKEND, settings.SEARCH_BACKENDS))
+    assert isinstance(backend, SearchBackend)
+    return backend
+
+
+def inference_backend() -> Any:
+    from registry.inference.base import InferenceBackend
+
+    backend = _instantiate(resolve(settings.INFERENCE_BACKEND, settings.INFERENCE_BACKENDS))
+    assert isinstance(backend, InferenceBackend)
+    return backend
+
+
+def reset() -> None:
+    """Forget instantiated backends (tests that change settings call this)."""
+    _instantiate.cache_clear()

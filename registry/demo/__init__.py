@@ -1,0 +1,1 @@
+"""The demo catalog loaded by `make run`."""

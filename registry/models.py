@@ -1,0 +1,431 @@
+"""The registry's data: owners, models, versions, predictions, examples, collections, tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.validators import (
+    MODEL_MAX_LENGTH,
+    OWNER_MAX_LENGTH,
+    validate_model_name,
+    validate_owner_name,
+)
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def new_prediction_id() -> str:
+    # 26 characters of lowercase base32, the id shape Cog's docs recommend and Replicate uses.
+    return base64.b32encode(uuid.uuid4().bytes).decode().rstrip("=").lower()
+
+
+class Owner(models.Model):
+    """A namespace for models: a user's own account or an organization with members."""
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        ORGANIZATION = "organization"
+
+    username = models.CharField(
+        max_length=OWNER_MAX_LENGTH, unique=True, validators=[validate_owner_name]
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.USER)
+    display_name = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(blank=True)
+    github_url = models.URLField(blank=True)
+    avatar_url = models.URLField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="owner",
+        help_text="The account this owner is, for users; empty for organizations.",
+    )
+    members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="organizations",
+        blank=True,
+    )
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="organization", user__isnull=True) | Q(kind="user"),
+                name="owner_organization_has_no_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_organization(self) -> bool:
+        return self.kind == self.Kind.ORGANIZATION
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    organization = models.ForeignKey(
+        Owner,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        limit_choices_to={"kind": Owner.Kind.ORGANIZATION},
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="unique_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+
+class Hardware(models.Model):
+    """A hardware SKU a model can ask for (`GET /v1/hardware`)."""
+
+    sku = models.SlugField(primary_key=True, max_length=64)
+    name = models.CharField(max_length=200)
+    is_gpu = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "sku"]
+        verbose_name_plural = "hardware"
+
+    def __str__(self) -> str:
+        return self.sku
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MLModel(models.Model):
+    """A model: `owner/name`, its card, and its versions."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private"
+
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="models")
+    name = models.CharField(max_length=MODEL_MAX_LENGTH, validators=[validate_model_name])
+    description = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    readme = models.TextField(blank=True)
+    cover_image = models.FileField(upload_to="covers/", blank=True)
+    cover_image_url = models.URLField(
+        max_length=1000,
+        blank=True,
+        help_text="An external cover image, used when none is uploaded.",
+    )
+    github_url = models.URLField(max_length=1000, blank=True)
+    paper_url = models.URLField(max_length=1000, blank=True)
+    license_url = models.URLField(max_length=1000, blank=True)
+    weights_url = models.URLField(max_length=1000, blank=True)
+    hardware = models.ForeignKey(Hardware, on_delete=models.PROTECT, default="cpu")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="models")
+    featured = models.BooleanField(default=False)
+    run_count = models.PositiveBigIntegerField(default=0)
+    latest_version = models.ForeignKey(
+        "Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_example = models.ForeignKey(
+        "Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The sort key behind `sort_by=latest_version_created_at`: when the newest version was
+    # published, or when the model was created while it has none. Kept non-null so that
+    # cursor pagination never drops rows.
+    latest_version_created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "registry_model"
+        verbose_name = "model"
+        ordering = ["-latest_version_created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="unique_model_per_owner")
+        ]
+        indexes = [
+            models.Index(
+                fields=["-latest_version_created_at", "-id"], name="model_latest_version_idx"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="model_created_idx"),
+            models.Index(fields=["-run_count", "-id"], name="model_run_count_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner.username}/{self.name}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+
+class ImmutableVersionError(ValidationError):
+    pass
+
+
+class Version(models.Model):
+    """A published, immutable build of a model: its Cog schema and what runs it."""
+
+    IMMUTABLE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "model_id",
+        "cog_version",
+        "openapi_schema",
+        "source",
+        "source_sha256",
+        "image",
+    )
+
+    class Status(models.TextChoices):
+        READY = "ready"
+        UNAVAILABLE = "unavailable"
+
+    id = models.CharField(primary_key=True, max_length=64)
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="versions")
+    created_at = models.DateTimeField(default=timezone.now)
+    cog_version = models.CharField(max_length=64)
+    openapi_schema = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    source = models.FileField(
+        upload_to="sources/", blank=True, help_text="The Cog project archive it was built from."
+    )
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    image = models.CharField(
+        max_length=500, blank=True, help_text="A container image reference, when known."
+    )
+    cog_config = models.JSONField(default=dict, blank=True, help_text="The parsed cog.yaml.")
+    cog_urls = models.JSONField(
+        default=list, blank=True, help_text="URLs of running Cog servers (cog-http backend)."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model", "-created_at"], name="version_model_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}:{self.id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            self._check_immutable()
+        super().save(*args, **kwargs)
+
+    def _check_immutable(self) -> None:
+        stored = type(self).objects.filter(pk=self.pk).values(*self.IMMUTABLE_FIELDS).first()
+        if stored is None:
+            return
+        changed = [f for f in self.IMMUTABLE_FIELDS if stored[f] != _field_value(self, f)]
+        if changed:
+            raise ImmutableVersionError(
+                f"A published version cannot be changed (tried to change {', '.join(changed)})."
+            )
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        schema = (self.openapi_schema or {}).get("components", {}).get("schemas", {})
+        return schema.get("Input", {}) if isinstance(schema, dict) else {}
+
+    @property
+    def output_schema(self) -> dict[str, Any]:
+        schema = (self.openapi_schema or {}).get("components", {}).get("schemas", {})
+        return schema.get("Output", {}) if isinstance(schema, dict) else {}
+
+
+def _field_value(instance: models.Model, attname: str) -> Any:
+    value = getattr(instance, attname)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    return value
+
+
+class Prediction(models.Model):
+    """One run of a version, with everything needed to show or replay it."""
+
+    class Status(models.TextChoices):
+        STARTING = "starting"
+        PROCESSING = "processing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    TERMINAL: ClassVar[frozenset[str]] = frozenset({"succeeded", "failed", "canceled"})
+
+    class Source(models.TextChoices):
+        API = "api"
+        WEB = "web"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_prediction_id)
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="predictions")
+    version = models.ForeignKey(
+        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    # The version id as it was when the prediction ran; kept if the version is deleted.
+    version_ref = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predictions",
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTING)
+    input = models.JSONField(default=dict)
+    output = models.JSONField(null=True, blank=True)
+    logs = models.TextField(blank=True, default="")
+    # Null, not "", when there is no error: the API answers `"error": null`.
+    error = models.TextField(null=True, blank=True)  # noqa: DJ001
+    metrics = models.JSONField(default=dict, blank=True)
+    webhook = models.URLField(max_length=2000, blank=True)
+    webhook_events_filter = models.JSONField(default=list, blank=True)
+    data_removed = models.BooleanField(default=False)
+    shared = models.BooleanField(
+        default=False, help_text="Visible to anyone who can see the model, not only its creator."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="prediction_creator_idx"),
+            models.Index(fields=["model", "-created_at"], name="prediction_model_idx"),
+            models.Index(
+                fields=["status"],
+                name="prediction_active_idx",
+                condition=Q(status__in=["starting", "processing"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Example(models.Model):
+    """A finished prediction shown as an example of a model."""
+
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="examples")
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "prediction"], name="unique_example")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} example {self.prediction_id}"
+
+
+class Collection(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    full_description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="collections"
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="collection_items")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "model"], name="unique_collection_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}#{self.position}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    PREFIX: ClassVar[str] = "vt_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=16, help_text="The first characters, to recognise it.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,158 @@
+"""Reads of the registry, with visibility rules and joins applied.
+
+Every read that may touch a private model goes through `visible_models` or
+`model_get`: a private model is invisible (NotFound, never Forbidden) to everyone but
+its owner's members.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+
+from registry.errors import NotFound
+from registry.models import (
+    ApiToken,
+    Collection,
+    Example,
+    Hardware,
+    MLModel,
+    Owner,
+    Prediction,
+    Version,
+)
+
+Actor = User | AnonymousUser | None
+
+MODEL_SORT_FIELDS = {
+    "latest_version_created_at": "latest_version_created_at",
+    "model_created_at": "created_at",
+    "run_count": "run_count",
+}
+
+
+def signed_in(user: Actor) -> User | None:
+    """The user if they are signed in, else None."""
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def writable_owners(actor: Actor) -> QuerySet[Owner]:
+    """Owners the user may act for: their own account and organizations they belong to."""
+    user = signed_in(actor)
+    if user is None:
+        return Owner.objects.none()
+    return Owner.objects.filter(Q(user=user) | Q(memberships__user=user)).distinct()
+
+
+def can_write_owner(actor: Actor, owner: Owner) -> bool:
+    user = signed_in(actor)
+    if user is None:
+        return False
+    if owner.user_id is not None:
+        return bool(owner.user_id == user.pk)
+    return owner.memberships.filter(user=user).exists()
+
+
+def can_read_model(user: Actor, model: MLModel) -> bool:
+    return model.is_public or can_write_owner(user, model.owner)
+
+
+def visible_models(user: Actor) -> QuerySet[MLModel]:
+    models = MLModel.objects.all()
+    if signed_in(user) is None:
+        return models.filter(visibility=MLModel.Visibility.PUBLIC)
+    own = writable_owners(user).values("id")
+    return models.filter(Q(visibility=MLModel.Visibility.PUBLIC) | Q(owner_id__in=own))
+
+
+def _with_card_joins(models: QuerySet[MLModel]) -> QuerySet[MLModel]:
+    return models.select_related("owner", "hardware", "latest_version", "default_example")
+
+
+def model_list(
+    *,
+    user: Actor,
+    sort_by: str = "latest_version_created_at",
+    direction: Literal["asc", "desc"] = "desc",
+) -> QuerySet[MLModel]:
+    field = MODEL_SORT_FIELDS[sort_by]
+    prefix = "-" if direction == "desc" else ""
+    return _with_card_joins(visible_models(user)).order_by(f"{prefix}{field}", f"{prefix}id")
+
+
+def model_get(*, owner: str, name: str, user: Actor) -> MLModel:
+    model = _with_card_joins(MLModel.objects.all()).filter(owner__username=owner, name=name).first()
+    if model is None or not can_read_model(user, model):
+        raise NotFound(f"Model {owner}/{name} not found.")
+    return model
+
+
+def version_list(*, model: MLModel) -> QuerySet[Version]:
+    return model.versions.order_by("-created_at", "-id")
+
+
+def version_get(*, owner: str, name: str, version_id: str, user: Actor) -> Version:
+    """The schema lookup every client does: one query for public models."""
+    version = (
+        Version.objects.select_related("model__owner")
+        .filter(model__owner__username=owner, model__name=name, id=version_id)
+        .first()
+    )
+    if version is None:
+        # Say the same whether the model is missing, private or only the version is.
+        raise NotFound(f"Version {version_id} of {owner}/{name} not found.")
+    if not can_read_model(user, version.model):
+        raise NotFound(f"Version {version_id} of {owner}/{name} not found.")
+    return version
+
+
+def example_list(*, model: MLModel) -> QuerySet[Prediction]:
+    ids = Example.objects.filter(model=model).values("prediction_id")
+    return (
+        Prediction.objects.filter(id__in=ids)
+        .select_related("model__owner")
+        .order_by("-created_at", "-id")
+    )
+
+
+def collection_list() -> QuerySet[Collection]:
+    return Collection.objects.order_by("position", "slug")
+
+
+def collection_get(*, slug: str) -> Collection:
+    collection = Collection.objects.filter(slug=slug).first()
+    if collection is None:
+        raise NotFound(f"Collection {slug} not found.")
+    return collection
+
+
+def collection_models(*, collection: Collection, user: Actor) -> QuerySet[MLModel]:
+    return (
+        _with_card_joins(visible_models(user))
+        .filter(collection_items__collection=collection)
+        .order_by("collection_items__position", "id")
+    )
+
+
+def hardware_list() -> QuerySet[Hardware]:
+    return Hardware.objects.order_by("position", "sku")
+
+
+def owner_get(*, username: str) -> Owner:
+    owner = Owner.objects.filter(username=username).first()
+    if owner is None:
+        raise NotFound(f"Owner {username} not found.")
+    return owner
+
+
+def account_for(user: User) -> Owner:
+    owner = Owner.objects.filter(user=user).first()
+    if owner is None:
+        raise NotFound("This account has no owner namespace.")
+    return owner
+
+
+def token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")

@@ -1,0 +1,44 @@
+"""Root URLs: the API under /v1/, /healthz, the admin, media, and the catalog pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from registry import health
+from registry.api.errors import api_not_found, api_server_error
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("v1/", include(("registry.api.urls", "api"), namespace="api")),
+    re_path(r"^v1(?:/.*)?$", api_not_found),
+    path("admin/", admin.site.urls),
+]
+if settings.SERVE_MEDIA:
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )
+urlpatterns.append(path("", include(("catalog.urls", "catalog"), namespace="catalog")))
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/v1/"):
+        return api_not_found(request)
+    from catalog.views import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/v1/"):
+        return api_server_error(request)
+    from catalog.views import server_error
+
+    return server_error(request)
