@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,9 +25,15 @@ def resolve(choice: str, known: dict[str, str]) -> str:
     return known.get(choice, choice)
 
 
-@functools.cache
+_instances: dict[str, Any] = {}
+_instances_lock = threading.Lock()
+
+
 def _instantiate(dotted_path: str) -> Any:
-    return import_string(dotted_path)()
+    with _instances_lock:
+        if dotted_path not in _instances:
+            _instances[dotted_path] = import_string(dotted_path)()
+        return _instances[dotted_path]
 
 
 def search_backend() -> Any:
@@ -47,5 +53,11 @@ def inference_backend() -> Any:
 
 
 def reset() -> None:
-    """Forget instantiated backends (tests that change settings call this)."""
-    _instantiate.cache_clear()
+    """Stop what the instantiated backends run and forget them (tests call this)."""
+    with _instances_lock:
+        instances = list(_instances.values())
+        _instances.clear()
+    for backend in instances:
+        stop = getattr(backend, "stop_all", None)
+        if stop is not None:
+            stop()

@@ -12,7 +12,7 @@ def base_url(request: HttpRequest | None = None) -> str:
         return str(settings.PUBLIC_URL)
     if request is not None:
         return request.build_absolute_uri("/").rstrip("/")
-    return "http://127.0.0.1:8000"
+    return str(settings.VITRINE_INTERNAL_URL).rstrip("/")
 
 
 def absolute(path: str, request: HttpRequest | None = None) -> str:

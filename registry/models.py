@@ -322,7 +322,26 @@ class Prediction(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     webhook = models.URLField(max_length=2000, blank=True)
     webhook_events_filter = models.JSONField(default=list, blank=True)
+    stream = models.BooleanField(default=False, help_text="The client asked for a stream URL.")
     data_removed = models.BooleanField(default=False)
+    # Dispatch to a Cog server: which instance runs it, and the claim that keeps two
+    # dispatchers (web fast path, worker, reaper) from sending it twice.
+    instance = models.ForeignKey(
+        "Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    dispatch_claimed_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_queued_at = models.DateTimeField(null=True, blank=True)
+    # The last webhook from Cog: a dispatched prediction silent for too long is given up.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    dispatch_attempts = models.PositiveIntegerField(default=0)
+    deadline = models.DateTimeField(
+        null=True, blank=True, help_text="Canceled when still running at this time (Cancel-After)."
+    )
+    # User webhooks: the last time an output/logs event was sent (throttled to 1 per 500 ms)
+    # and whether the start/completed events went out.
+    webhook_sent_at = models.DateTimeField(null=True, blank=True)
+    webhook_events_sent = models.JSONField(default=list, blank=True)
     shared = models.BooleanField(
         default=False, help_text="Visible to anyone who can see the model, not only its creator."
     )
@@ -429,3 +448,121 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+def new_object_id() -> str:
+    return new_prediction_id()
+
+
+class Build(models.Model):
+    """Turning a Cog project (or the URL of a running Cog server) into a version."""
+
+    class Status(models.TextChoices):
+        STARTING = "starting"
+        PROCESSING = "processing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    TERMINAL: ClassVar[frozenset[str]] = frozenset({"succeeded", "failed"})
+
+    class Kind(models.TextChoices):
+        SOURCE = "source"
+        COG_URL = "cog_url"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_object_id)
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="builds")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source = models.FileField(upload_to="sources/", blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    cog_urls = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTING)
+    logs = models.TextField(blank=True, default="")
+    error = models.TextField(null=True, blank=True)  # noqa: DJ001
+    version = models.ForeignKey(
+        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="builds"
+    )
+    metrics = models.JSONField(default=dict, blank=True)
+    # Who is building it and when they last said so: a stale heartbeat means the worker died.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model", "-created_at"], name="build_model_idx")]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Instance(models.Model):
+    """A Cog server that runs one version: a coglet process this host started (local
+    backend) or a URL of a server running elsewhere (cog-http)."""
+
+    class Status(models.TextChoices):
+        STARTING = "starting"
+        READY = "ready"
+        FAILED = "failed"
+        STOPPED = "stopped"
+
+    class Kind(models.TextChoices):
+        PROCESS = "process"
+        URL = "url"
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="instances")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.URLField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTING)
+    concurrency = models.PositiveIntegerField(default=1)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    supervisor = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    setup_logs = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    boot_time = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["version", "status"], name="instance_version_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.url} ({self.status})"
+
+
+class File(models.Model):
+    """A file uploaded through `POST /v1/files` (Replicate's Files API)."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_object_id)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files"
+    )
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    md5 = models.CharField(max_length=32)
+    metadata = models.JSONField(default=dict, blank=True)
+    content = models.FileField(upload_to="files/")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.name})"

@@ -266,3 +266,32 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Running models -----------------------------------------------------------------------
+# Where Cog servers reach this web server for webhooks, uploads and file inputs.
+VITRINE_INTERNAL_URL = os.environ.get(
+    "VITRINE_INTERNAL_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+)
+VITRINE_COG_VERSION = os.environ.get("VITRINE_COG_VERSION", "0.23.1")
+# Model virtualenvs, shared by versions with the same dependencies.
+VITRINE_ENVS_DIR = Path(os.environ.get("VITRINE_ENVS_DIR", str(DATA_DIR / "envs")))
+VITRINE_GPU = env_bool("VITRINE_GPU", False)
+VITRINE_APT_INSTALL = env_bool("VITRINE_APT_INSTALL", False)
+VITRINE_SCHEMA_TIMEOUT = env_int("VITRINE_SCHEMA_TIMEOUT", 120)
+VITRINE_BOOT_TIMEOUT = env_int("VITRINE_BOOT_TIMEOUT", 300)
+VITRINE_MAX_INSTANCES = env_int("VITRINE_MAX_INSTANCES", 4)
+VITRINE_MAX_INSTANCES_PER_VERSION = env_int("VITRINE_MAX_INSTANCES_PER_VERSION", 1)
+VITRINE_INSTANCE_IDLE_SECONDS = env_int("VITRINE_INSTANCE_IDLE_SECONDS", 300)
+VITRINE_SUPERVISE_INTERVAL = env_float("VITRINE_SUPERVISE_INTERVAL", 1.0)
+VITRINE_ORPHAN_SECONDS = env_int("VITRINE_ORPHAN_SECONDS", 15)
+VITRINE_MAX_SOURCE_BYTES = env_int("VITRINE_MAX_SOURCE_BYTES", 200 * 1024 * 1024)
+VITRINE_MAX_FILE_BYTES = env_int("VITRINE_MAX_FILE_BYTES", 100 * 1024 * 1024)
+# A dispatched prediction that has heard nothing from Cog for this long is failed.
+VITRINE_PREDICTION_TIMEOUT = env_int("VITRINE_PREDICTION_TIMEOUT", 3600)
+# A claimed but unsent dispatch (the dispatcher died) is retried after this long.
+VITRINE_DISPATCH_CLAIM_SECONDS = env_int("VITRINE_DISPATCH_CLAIM_SECONDS", 30)
+# A build whose worker has not reported for this long is failed.
+VITRINE_BUILD_STALE_SECONDS = env_int("VITRINE_BUILD_STALE_SECONDS", 120)
+VITRINE_WEBHOOK_ALLOW_PRIVATE = env_bool("VITRINE_WEBHOOK_ALLOW_PRIVATE", False)
+VITRINE_WEBHOOK_RETRIES = env_int("VITRINE_WEBHOOK_RETRIES", 6)
+VITRINE_REAP_INTERVAL = env_float("VITRINE_REAP_INTERVAL", 5.0)

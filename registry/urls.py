@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from registry import health
+from registry import health, internal_views
 from registry.api.errors import api_not_found, api_server_error
 
 urlpatterns = [
@@ -16,6 +16,16 @@ urlpatterns = [
     path("v1/", include(("registry.api.urls", "api"), namespace="api")),
     re_path(r"^v1(?:/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
+    path(
+        "internal/cog/predictions/<str:prediction_id>",
+        internal_views.cog_webhook,
+        name="cog-webhook",
+    ),
+    path(
+        "internal/cog/uploads/<str:instance_id>/<str:signature>/<path:filename>",
+        internal_views.cog_upload,
+        name="cog-upload",
+    ),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns.append(

@@ -4,6 +4,7 @@ pointed at a live test server."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,3 +72,38 @@ def replicate_client(live_server: Any, token: str) -> Any:
     import replicate
 
     return replicate.Client(api_token=token, base_url=live_server.url)
+
+
+COG_FIXTURES = Path(__file__).parent / "fixtures" / "cog"
+
+
+@pytest.fixture
+def cog_live(live_server: Any, settings: Any) -> Any:
+    """A live server that Cog servers call back on (webhooks, uploads, file inputs).
+    Cog processes started during the test are stopped after it."""
+    settings.VITRINE_INTERNAL_URL = live_server.url
+    settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = True
+    backends.reset()
+    yield live_server
+    backends.reset()
+
+
+def publish(model: Any, project: str | Path, actor: Any) -> Any:
+    """Build a fixture project into a version of `model` through the real build path."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry import archives, builds
+
+    root = COG_FIXTURES / project if isinstance(project, str) else project
+    upload = SimpleUploadedFile("project.tar.gz", archives.pack(root), "application/gzip")
+    build = builds.build_create_from_archive(actor=actor, model=model, upload=upload)
+    build.refresh_from_db()
+    assert build.status == "succeeded", f"{build.error}\n{build.logs}"
+    return build.version
+
+
+@pytest.fixture
+def hello_version(cog_live: Any, user: Any) -> Any:
+    from tests.factories import ModelFactory
+
+    return publish(ModelFactory(owner=user.owner, name="hello"), "hello", user)

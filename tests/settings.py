@@ -38,7 +38,11 @@ elif IN_CI:
         "CI runs the suite on PostgreSQL, but 127.0.0.1:5432 does not answer."
     )
 
-TEST_RUN_DIR = Path(tempfile.mkdtemp(prefix="vitrine-test-"))
+# Worker and web subprocesses started by tests share the run's folder through this variable.
+TEST_RUN_DIR = Path(
+    os.environ.get("VITRINE_TEST_RUN_DIR") or tempfile.mkdtemp(prefix="vitrine-test-")
+)
+os.environ["VITRINE_TEST_RUN_DIR"] = str(TEST_RUN_DIR)
 DATA_DIR = TEST_RUN_DIR
 MEDIA_ROOT = TEST_RUN_DIR / "media"
 STORAGES["default"] = {  # noqa: F405
@@ -55,3 +59,15 @@ STATIC_ROOT = TEST_RUN_DIR / "static"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+
+# Model virtualenvs outlive a test run: the second run of the suite reuses them.
+TEST_CACHE = Path(
+    os.environ.get("VITRINE_TEST_CACHE", str(Path.home() / ".cache" / "vitrine-tests"))
+)
+VITRINE_ENVS_DIR = TEST_CACHE / "envs"
+# Tasks run inline unless a test starts a real worker (TASK_BACKEND=database there).
+if not os.environ.get("TASK_BACKEND"):
+    TASKS["default"]["BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"  # noqa: F405
+VITRINE_SUPERVISE_INTERVAL = 0.2
+VITRINE_BOOT_TIMEOUT = 120
+VITRINE_INSTANCE_IDLE_SECONDS = 600

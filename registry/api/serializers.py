@@ -15,7 +15,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registry import links
-from registry.models import Collection, Hardware, MLModel, Owner, Prediction, Version
+from registry.inference import internal
+from registry.models import Build, Collection, File, Hardware, MLModel, Owner, Prediction, Version
 
 
 def iso(value: Any) -> str | None:
@@ -97,11 +98,17 @@ class PredictionSerializer(serializers.ModelSerializer[Prediction]):
     def get_urls(self, prediction: Prediction) -> dict[str, str]:
         request = request_of(self)
         api = links.prediction_api_path(prediction.id)
-        return {
+        urls = {
             "get": links.absolute(api, request),
             "cancel": links.absolute(f"{api}/cancel", request),
             "web": links.absolute(links.prediction_web_path(prediction.id), request),
         }
+        if prediction.stream:
+            # A capability URL, like Replicate's stream URLs: browsers' EventSource
+            # cannot send a token.
+            signature = internal.sign("stream", prediction.id)
+            urls["stream"] = links.absolute(f"{api}/stream?sig={signature}", request)
+        return urls
 
 
 class ModelSerializer(serializers.ModelSerializer[MLModel]):
@@ -294,3 +301,118 @@ class AccountSerializer(serializers.ModelSerializer[Owner]):
 
 class WebhookSecretSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
+
+
+class PredictionCreateSerializer(serializers.Serializer[Any]):
+    version = serializers.CharField(required=False, max_length=300)
+    input = serializers.JSONField(required=False)
+    webhook = serializers.URLField(
+        required=False, allow_null=True, allow_blank=True, max_length=2000
+    )
+    webhook_completed = serializers.URLField(
+        required=False, allow_null=True, allow_blank=True, max_length=2000
+    )
+    webhook_events_filter = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, allow_null=True, max_length=4
+    )
+    stream = serializers.BooleanField(required=False, default=False)
+
+
+class BuildSerializer(serializers.ModelSerializer[Build]):
+    model = serializers.CharField(source="model.full_name")
+    version = serializers.CharField(source="version_id", allow_null=True)
+    created_at = TimestampField()
+    started_at = TimestampField()
+    completed_at = TimestampField()
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Build
+        fields = [
+            "id",
+            "model",
+            "kind",
+            "status",
+            "logs",
+            "error",
+            "version",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "metrics",
+            "urls",
+        ]
+
+    def get_urls(self, build: Build) -> dict[str, str]:
+        request = request_of(self)
+        api = f"/v1/builds/{build.id}"
+        urls = {
+            "get": links.absolute(api, request),
+            "stream": links.absolute(f"{api}/stream", request),
+            "model": links.absolute(
+                links.model_web_path(build.model.owner.username, build.model.name), request
+            ),
+        }
+        if build.version_id:
+            urls["version"] = links.absolute(
+                f"/v1/models/{build.model.owner.username}/{build.model.name}/versions/{build.version_id}",
+                request,
+            )
+        return urls
+
+
+class VersionPublishSerializer(serializers.Serializer[Any]):
+    """Either a `source` archive (multipart) or the URL(s) of running Cog servers (JSON)."""
+
+    source = serializers.FileField(required=False)  # type: ignore[assignment]
+    cog_url = serializers.URLField(required=False, max_length=500)
+    cog_urls = serializers.ListField(
+        child=serializers.URLField(max_length=500), required=False, max_length=64
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        urls = list(attrs.get("cog_urls") or []) + (
+            [attrs["cog_url"]] if attrs.get("cog_url") else []
+        )
+        if bool(attrs.get("source")) == bool(urls):
+            raise serializers.ValidationError(
+                {"source": ["Send either a .tar.gz project as `source` or `cog_url`."]}
+            )
+        attrs["urls"] = urls
+        return attrs
+
+
+class FileSerializer(serializers.ModelSerializer[File]):
+    etag = serializers.CharField(source="md5")
+    checksums = serializers.SerializerMethodField()
+    created_at = TimestampField()
+    expires_at = TimestampField()
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = File
+        fields = [
+            "id",
+            "name",
+            "content_type",
+            "size",
+            "etag",
+            "checksums",
+            "metadata",
+            "created_at",
+            "expires_at",
+            "urls",
+        ]
+
+    def get_checksums(self, file: File) -> dict[str, str]:
+        return {"sha256": file.sha256, "md5": file.md5}
+
+    def get_urls(self, file: File) -> dict[str, str]:
+        return {"get": links.absolute(f"/v1/files/{file.id}", request_of(self))}
+
+
+class FileCreateSerializer(serializers.Serializer[Any]):
+    content = serializers.FileField()
+    filename = serializers.CharField(required=False, max_length=255)
+    type = serializers.CharField(required=False, max_length=255)
+    metadata = serializers.CharField(required=False, allow_blank=True, max_length=65536)

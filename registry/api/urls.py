@@ -9,7 +9,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from registry.api import views
+from registry.api import builds, files, predictions, views
 
 urlpatterns = [
     path("models", views.ModelListView.as_view(), name="models"),
@@ -32,6 +32,35 @@ urlpatterns = [
         views.VersionDetailView.as_view(),
         name="model-version",
     ),
+    path(
+        "models/<str:owner>/<str:name>/predictions",
+        predictions.ModelPredictionCreateView.as_view(),
+        name="model-predictions",
+    ),
+    path(
+        "models/<str:owner>/<str:name>/builds",
+        builds.ModelBuildListView.as_view(),
+        name="model-builds",
+    ),
+    path("predictions", predictions.PredictionListView.as_view(), name="predictions"),
+    path(
+        "predictions/<str:prediction_id>",
+        predictions.PredictionDetailView.as_view(),
+        name="prediction",
+    ),
+    path(
+        "predictions/<str:prediction_id>/cancel",
+        predictions.PredictionCancelView.as_view(),
+        name="prediction-cancel",
+    ),
+    path(
+        "predictions/<str:prediction_id>/stream", predictions.stream_view, name="prediction-stream"
+    ),
+    path("builds/<str:build_id>", builds.BuildDetailView.as_view(), name="build"),
+    path("builds/<str:build_id>/stream", builds.BuildStreamView.as_view(), name="build-stream"),
+    path("files", files.FileListView.as_view(), name="files"),
+    path("files/<str:file_id>", files.FileDetailView.as_view(), name="file"),
+    path("files/<str:file_id>/download", files.file_download, name="file-download"),
     path("collections", views.CollectionListView.as_view(), name="collections"),
     path("collections/<str:slug>", views.CollectionDetailView.as_view(), name="collection"),
     path("hardware", views.HardwareListView.as_view(), name="hardware"),

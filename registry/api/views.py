@@ -18,6 +18,7 @@ from registry import selectors, services
 from registry.api.pagination import VitrineCursorPagination
 from registry.api.serializers import (
     AccountSerializer,
+    BuildSerializer,
     CollectionDetailSerializer,
     CollectionSerializer,
     HardwareSerializer,
@@ -25,6 +26,7 @@ from registry.api.serializers import (
     ModelSerializer,
     ModelUpdateSerializer,
     PredictionSerializer,
+    VersionPublishSerializer,
     VersionSerializer,
     WebhookSecretSerializer,
 )
@@ -158,10 +160,28 @@ class ModelExamplesView(ApiView):
 class VersionListView(ApiView):
     pagination_ordering = ("-created_at", "-id")
 
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "POST":
+            return [permissions.IsAuthenticated()]
+        return []
+
     @extend_schema(operation_id="models_versions_list", responses=VersionSerializer(many=True))
     def get(self, request: Request, owner: str, name: str) -> Response:
         model = selectors.model_get(owner=owner, name=name, user=request.user)
         return self.paginate(selectors.version_list(model=model), VersionSerializer)
+
+    @extend_schema(
+        operation_id="models_versions_create",
+        request={
+            "multipart/form-data": VersionPublishSerializer,
+            "application/json": VersionPublishSerializer,
+        },
+        responses={202: BuildSerializer},
+    )
+    def post(self, request: Request, owner: str, name: str) -> Response:
+        from registry.api.builds import publish
+
+        return publish(request, owner, name)
 
 
 class VersionDetailView(ApiView):

@@ -1,14 +1,207 @@
-"""The inference backend interface."""
+"""The inference backend interface: how versions are built and where predictions run.
+
+A backend hands out *instances* (`registry.models.Instance`): Cog servers, each serving
+one version with `concurrency` prediction slots. Which instance a prediction runs on is
+recorded on the prediction, so capacity is derived from the database and every process
+(web fast path, workers, reaper) sees the same picture.
+"""
 
 from __future__ import annotations
 
 import abc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from registry.backends import Health
+from registry.cogconfig import CogConfig
+from registry.inference.cog_client import CogClient, CogError
+from registry.models import Instance, Prediction, Version
+
+Log = Callable[[str], None]
+ACTIVE = ("starting", "processing")
+
+
+class BuildFailed(Exception):
+    """A build cannot produce a version; the message is shown to the author."""
+
+
+class NoCapacity(Exception):
+    """Every instance of the version is busy and no other may start now: retry later."""
+
+
+class SetupFailed(Exception):
+    """The Cog server could not start the model (setup() raised, bad import, timeout)."""
+
+    def __init__(self, message: str, logs: str = "") -> None:
+        super().__init__(message)
+        self.logs = logs
+
+
+@dataclass(frozen=True)
+class BuiltVersion:
+    openapi_schema: dict[str, Any]
+    cog_version: str
+    cog_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An instance chosen for one prediction; `boot_time` when this dispatch started it."""
+
+    instance: Instance
+    boot_time: float | None = None
+
+
+def cog_version_of(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
+    if root and root.get("cog_version"):
+        return str(root["cog_version"])
+    version = (schema.get("info") or {}).get("version")
+    return str(version) if version else "unknown"
+
+
+def check_schema(schema: Any) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise BuildFailed("The Cog server's /openapi.json is not a JSON object.")
+    schemas = (schema.get("components") or {}).get("schemas") or {}
+    if "Input" not in schemas or "Output" not in schemas:
+        raise BuildFailed("The OpenAPI schema has no components.schemas.Input/Output.")
+    return schema
 
 
 class InferenceBackend(abc.ABC):
     name: str = ""
 
+    # Building -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build_source(self, *, project: Path, config: CogConfig, log: Log) -> BuiltVersion:
+        """Turn an unpacked Cog project into something runnable, or raise BuildFailed."""
+
+    def register_urls(self, *, urls: list[str], log: Log) -> BuiltVersion:
+        """A version served by Cog servers already running at `urls` (`docker run`, k8s)."""
+        schemas = []
+        root: dict[str, Any] = {}
+        for url in urls:
+            client = CogClient(url)
+            try:
+                health = client.health(timeout=10)
+                log(f"{url}: {health.status}")
+                schemas.append(check_schema(client.openapi()))
+                root = root or client.root()
+            except CogError as e:
+                raise BuildFailed(f"Could not read the Cog server at {url}: {e}") from e
+        if any(s != schemas[0] for s in schemas[1:]):
+            raise BuildFailed("The Cog servers disagree on the schema: they run different models.")
+        return BuiltVersion(
+            openapi_schema=schemas[0],
+            cog_version=cog_version_of(schemas[0], root),
+            cog_config={"cog_urls": urls},
+        )
+
+    # Running ------------------------------------------------------------------------
+
+    def acquire(self, version: Version, prediction: Prediction, *, may_boot: bool) -> Lease:
+        """Reserve a slot for `prediction` on a ready instance of `version`.
+
+        Raises NoCapacity when all are busy and (with `may_boot`) none may be started.
+        """
+        instance = reserve_ready_instance(version, prediction)
+        if instance is not None:
+            return Lease(instance)
+        if version.cog_urls:
+            ensure_url_instances(version)
+            instance = reserve_ready_instance(version, prediction)
+            if instance is not None:
+                return Lease(instance)
+            raise NoCapacity(f"All Cog servers of version {version.id[:12]} are busy or down.")
+        if not may_boot:
+            raise NoCapacity("No warm instance has a free slot.")
+        return self.boot(version, prediction)
+
+    def boot(self, version: Version, prediction: Prediction) -> Lease:
+        raise NoCapacity(f"The {self.name} backend cannot start instances of built versions.")
+
+    def supervise(self) -> None:  # noqa: B027
+        """Periodic duties in long-running processes: watch instances, stop idle ones."""
+
+    def start_supervisor(self) -> None:  # noqa: B027
+        """Run `supervise` in the background of this process (task workers call this)."""
+
+    def stop_all(self) -> None:  # noqa: B027
+        """Stop every instance this process started (at exit, and between tests)."""
+
     @abc.abstractmethod
     def health(self) -> Health: ...
+
+
+def in_flight() -> Count:
+    return Count("predictions", filter=Q(predictions__status__in=ACTIVE))
+
+
+def reserve_ready_instance(version: Version, prediction: Prediction) -> Instance | None:
+    """Pick the least busy ready instance with a free slot and assign the prediction to it."""
+    with transaction.atomic():
+        ids = list(
+            Instance.objects.filter(version=version, status=Instance.Status.READY)
+            .values_list("id", flat=True)
+            .order_by("id")
+        )
+        if not ids:
+            return None
+        # Lock in a fixed order so concurrent dispatchers queue up instead of deadlocking.
+        list(Instance.objects.select_for_update().filter(id__in=ids).order_by("id").values("id"))
+        candidates = (
+            Instance.objects.filter(id__in=ids)
+            .annotate(busy=in_flight())
+            .order_by("busy", "last_used_at", "id")
+        )
+        for instance in candidates:
+            if instance.busy < instance.concurrency:
+                now = timezone.now()
+                Prediction.objects.filter(pk=prediction.pk).update(instance=instance)
+                Instance.objects.filter(pk=instance.pk).update(last_used_at=now)
+                prediction.instance = instance
+                return instance
+    return None
+
+
+def ensure_url_instances(version: Version) -> None:
+    """URL instances of a registered version, re-checked when all of them were marked down."""
+    existing = {i.url: i for i in Instance.objects.filter(version=version, kind=Instance.Kind.URL)}
+    concurrency = int((version.cog_config or {}).get("concurrency", 1) or 1)
+    for url in version.cog_urls:
+        instance = existing.get(url)
+        if instance is None:
+            Instance.objects.create(
+                version=version,
+                kind=Instance.Kind.URL,
+                url=url,
+                status=Instance.Status.READY,
+                concurrency=concurrency,
+                ready_at=timezone.now(),
+            )
+        elif instance.status != Instance.Status.READY and _answers(url):
+            Instance.objects.filter(pk=instance.pk).update(status=Instance.Status.READY, error="")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return CogClient(url).health(timeout=2).ready
+    except CogError:
+        return False
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

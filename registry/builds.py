@@ -1,0 +1,297 @@
+"""Publishing: a source archive or the URL of a running Cog server becomes a build, and a
+successful build becomes an immutable version. Builds run in the task worker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files.base import File as DjangoFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from registry import archives, backends, cogconfig, events, selectors, services
+from registry.errors import InvalidInput, NotFound, PayloadTooLarge
+from registry.inference.base import BuildFailed, BuiltVersion
+from registry.models import Build, MLModel, Version
+from registry.selectors import Actor
+
+logger = logging.getLogger(__name__)
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _check_writer(actor: Actor, model: MLModel) -> None:
+    if not selectors.can_write_owner(actor, model.owner):
+        if model.is_public:
+            from registry.errors import PermissionDenied
+
+            raise PermissionDenied(f"You are not allowed to publish versions of {model.full_name}.")
+        raise NotFound(f"Model {model.full_name} not found.")
+
+
+def _enqueue(build: Build) -> None:
+    from registry import tasks
+
+    transaction.on_commit(lambda: tasks.run_build.enqueue(build.pk))
+
+
+def build_create_from_archive(*, actor: Actor, model: MLModel, upload: UploadedFile) -> Build:
+    """Accept a project archive (.tar.gz) and queue its build."""
+    _check_writer(actor, model)
+    if upload.size is not None and upload.size > settings.VITRINE_MAX_SOURCE_BYTES:
+        raise PayloadTooLarge(
+            f"The archive is {upload.size} bytes; the limit is {settings.VITRINE_MAX_SOURCE_BYTES}."
+        )
+    head = upload.read(2)
+    upload.seek(0)
+    if head != GZIP_MAGIC:
+        raise InvalidInput.single("source", "Must be a .tar.gz archive of a Cog project.")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    sha256 = digest.hexdigest()
+    with transaction.atomic():
+        build = Build(
+            model=model,
+            created_by=selectors.signed_in(actor),
+            kind=Build.Kind.SOURCE,
+            source_sha256=sha256,
+        )
+        build.source.save(f"{sha256}.tar.gz", upload, save=False)
+        build.save()
+        _enqueue(build)
+    return build
+
+
+def build_create_from_urls(*, actor: Actor, model: MLModel, urls: list[str]) -> Build:
+    """Register Cog servers already running at `urls` as a new version."""
+    _check_writer(actor, model)
+    if not urls:
+        raise InvalidInput.single("cog_url", "Give the URL of a running Cog server.")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidInput.single("cog_url", f"{url!r} is not an http(s) URL.")
+    with transaction.atomic():
+        build = Build.objects.create(
+            model=model,
+            created_by=selectors.signed_in(actor),
+            kind=Build.Kind.COG_URL,
+            cog_urls=[u.rstrip("/") for u in urls],
+        )
+        _enqueue(build)
+    return build
+
+
+def build_get(*, build_id: str, user: Actor) -> Build:
+    build = Build.objects.select_related("model__owner", "version").filter(pk=build_id).first()
+    if build is None or not selectors.can_write_owner(user, build.model.owner):
+        raise NotFound(f"Build {build_id} not found.")
+    return build
+
+
+class BuildLog:
+    """Appends build output to the build row, a few times a second, and wakes followers."""
+
+    FLUSH_SECONDS = 0.25
+
+    def __init__(self, build_id: str) -> None:
+        self.build_id = build_id
+        self.lines: list[str] = []
+        self.flushed = 0
+        self.last_flush = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line)
+        if time.monotonic() - self.last_flush > self.FLUSH_SECONDS:
+            self.flush()
+
+    @property
+    def text(self) -> str:
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        text = self.text
+        Build.objects.filter(pk=self.build_id).update(
+            logs=text + ("\n" if text else ""), heartbeat_at=timezone.now()
+        )
+        events.notify(events.build_key(self.build_id))
+
+
+def _claim(build_id: str, worker: str) -> Build | None:
+    now = timezone.now()
+    claimed = Build.objects.filter(pk=build_id, status=Build.Status.STARTING).update(
+        status=Build.Status.PROCESSING, started_at=now, heartbeat_at=now, worker=worker
+    )
+    if not claimed:
+        return None
+    return Build.objects.select_related("model__owner").get(pk=build_id)
+
+
+def build_run(*, build_id: str, worker: str = "") -> None:
+    """The build itself (in the worker): unpack, build, publish — or fail with the reason."""
+    build = _claim(build_id, worker or f"pid:{__import__('os').getpid()}")
+    if build is None:
+        return
+    log = BuildLog(build_id)
+    started = time.monotonic()
+    heartbeat = _Heartbeat(build_id)
+    heartbeat.start()
+    try:
+        if build.kind == Build.Kind.COG_URL:
+            log(f"Registering Cog server(s): {', '.join(build.cog_urls)}")
+            built = backends.inference_backend().register_urls(urls=build.cog_urls, log=log)
+            version = version_publish(build=build, built=built)
+        else:
+            version = _build_source(build, log)
+        log(f"Published version {version.id}.")
+        _finish(build_id, log, Build.Status.SUCCEEDED, version=version, started=started)
+    except (BuildFailed, cogconfig.CogConfigError, archives.ArchiveError) as e:
+        log(f"Build failed: {e}")
+        _finish(build_id, log, Build.Status.FAILED, error=str(e), started=started)
+    except Exception as e:
+        logger.exception("Build %s crashed", build_id)
+        log(traceback.format_exc())
+        _finish(
+            build_id,
+            log,
+            Build.Status.FAILED,
+            error=f"Internal error: {type(e).__name__}: {e}",
+            started=started,
+        )
+    finally:
+        heartbeat.stop()
+
+
+def _build_source(build: Build, log: BuildLog) -> Version:
+    workdir = Path(tempfile.mkdtemp(prefix=f"build-{build.pk}-", dir=_builds_root()))
+    try:
+        archive = workdir / "source.tar.gz"
+        with build.source.open("rb") as src, archive.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        project = workdir / "project"
+        count = archives.unpack(archive, project)
+        log(f"Unpacked {count} files.")
+        config = cogconfig.load(project)
+        log(
+            f"cog.yaml: Python {config.python_version}, predict {config.predict}, "
+            f"{len(config.python_packages)} package(s), concurrency {config.concurrency}."
+        )
+        backend = backends.inference_backend()
+        built = backend.build_source(project=project, config=config, log=log)
+        version = version_publish(build=build, built=built)
+        install = getattr(backend, "install_project", None)
+        if install is not None:
+            install(version.id, project)
+        return version
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _builds_root() -> Path:
+    root = Path(settings.DATA_DIR) / "builds"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def version_id_for(build: Build, built: BuiltVersion) -> str:
+    """Content-derived: the same project (or servers) and schema give the same version."""
+    what = build.source_sha256 if build.kind == Build.Kind.SOURCE else json.dumps(build.cog_urls)
+    payload = f"{build.model_id}\n{what}\n{json.dumps(built.openapi_schema, sort_keys=True)}"
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@transaction.atomic
+def version_publish(*, build: Build, built: BuiltVersion) -> Version:
+    version_id = version_id_for(build, built)
+    existing = Version.objects.filter(pk=version_id).first()
+    if existing is not None:
+        return existing  # pushing the same thing twice gives the same version
+    version = Version(
+        id=version_id,
+        model=build.model,
+        cog_version=built.cog_version,
+        openapi_schema=built.openapi_schema,
+        cog_config=built.cog_config,
+        cog_urls=build.cog_urls if build.kind == Build.Kind.COG_URL else [],
+        source_sha256=build.source_sha256,
+    )
+    if build.source:
+        version.source.name = build.source.name  # the archive is kept, not copied
+    version.save(force_insert=True)
+    services.model_refresh_latest_version(model=build.model)
+    return version
+
+
+def _finish(
+    build_id: str,
+    log: BuildLog,
+    status: str,
+    *,
+    started: float,
+    version: Version | None = None,
+    error: str | None = None,
+) -> None:
+    log.flush()
+    Build.objects.filter(pk=build_id).update(
+        status=status,
+        version=version,
+        error=error,
+        completed_at=timezone.now(),
+        metrics={"build_time": round(time.monotonic() - started, 3)},
+        logs=log.text + "\n",
+    )
+    events.notify(events.build_key(build_id))
+
+
+def fail_stale(*, build_id: str, reason: str) -> bool:
+    updated = Build.objects.filter(
+        pk=build_id, status__in=(Build.Status.STARTING, Build.Status.PROCESSING)
+    ).update(status=Build.Status.FAILED, error=reason, completed_at=timezone.now())
+    events.notify(events.build_key(build_id))
+    return bool(updated)
+
+
+class _Heartbeat:
+    """Keeps `heartbeat_at` fresh during long silent steps, so the reaper can tell a slow
+    build from one whose worker died."""
+
+    def __init__(self, build_id: str, interval: float = 10.0) -> None:
+        self.build_id = build_id
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{build_id}")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                Build.objects.filter(pk=self.build_id).update(heartbeat_at=timezone.now())
+        finally:
+            close_old_connections()
+
+
+def source_file(path: Path) -> DjangoFile[Any]:
+    return DjangoFile(path.open("rb"), name=path.name)

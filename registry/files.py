@@ -1,0 +1,79 @@
+"""Files uploaded through the API (`POST /v1/files`) for use as prediction inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet
+
+from registry.errors import InvalidInput, NotFound, PayloadTooLarge
+from registry.models import File
+
+
+def file_create(
+    *,
+    owner: User,
+    upload: UploadedFile,
+    filename: str | None = None,
+    content_type: str | None = None,
+    metadata: Any = None,
+) -> File:
+    if upload.size is not None and upload.size > settings.VITRINE_MAX_FILE_BYTES:
+        raise PayloadTooLarge(
+            f"The file is {upload.size} bytes; the limit is {settings.VITRINE_MAX_FILE_BYTES}."
+        )
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata) if metadata.strip() else {}
+        except ValueError as e:
+            raise InvalidInput.single("metadata", "Must be a JSON object.") from e
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInput.single("metadata", "Must be a JSON object.")
+    name = (filename or upload.name or "file").replace("/", "_")[:255]
+    sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    for chunk in upload.chunks():
+        sha256.update(chunk)
+        md5.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    guessed = mimetypes.guess_type(name)[0]
+    with transaction.atomic():
+        file = File(
+            owner=owner,
+            name=name,
+            content_type=content_type
+            or upload.content_type
+            or guessed
+            or "application/octet-stream",
+            size=size,
+            sha256=sha256.hexdigest(),
+            md5=md5.hexdigest(),
+            metadata=metadata or {},
+        )
+        file.content.save(f"{file.pk}/{name}", upload, save=False)
+        file.save(force_insert=True)
+    return file
+
+
+def file_list(*, owner: User) -> QuerySet[File]:
+    return File.objects.filter(owner=owner).order_by("-created_at", "-id")
+
+
+def file_get(*, file_id: str, owner: User) -> File:
+    file = File.objects.filter(pk=file_id, owner=owner).first()
+    if file is None:
+        raise NotFound(f"File {file_id} not found.")
+    return file
+
+
+def file_delete(*, file_id: str, owner: User) -> None:
+    file = file_get(file_id=file_id, owner=owner)
+    file.content.delete(save=False)
+    file.delete()

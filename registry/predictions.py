@@ -1,0 +1,508 @@
+"""Predictions: create, dispatch to a Cog server, record what Cog reports, cancel, and make
+sure every accepted prediction reaches a terminal state.
+
+Life of a prediction: `prediction_create` validates the input and stores it (`starting`)
+together with the run count, then `start` hands it to a warm instance at once or queues
+`dispatch_prediction` for a worker (which may boot an instance). Cog reports progress by
+webhook to `apply_cog_update`. Instances that die fail their predictions
+(`fail_on_instance`), and the reaper (`registry.reaper`) catches the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import mimetypes
+import re
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from registry import backends, events, inputs, selectors, services, webhooks
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.inference import internal
+from registry.inference.base import NoCapacity, SetupFailed
+from registry.inference.cog_client import (
+    CogBusy,
+    CogClient,
+    CogError,
+    CogNotReady,
+    CogRejected,
+    CogUnreachable,
+)
+from registry.models import File, Instance, MLModel, Prediction, Version
+from registry.selectors import Actor
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (Prediction.Status.STARTING, Prediction.Status.PROCESSING)
+VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
+FILE_URL = re.compile(r"^https?://[^/]+/v1/files/(?P<id>[a-z0-9]{10,32})/?$")
+DATA_URI = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I
+)
+BUSY_RETRIES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+
+
+# Creating -----------------------------------------------------------------------------
+
+
+def resolve_version(*, ref: str, user: Actor) -> Version:
+    """A version from `id`, `owner/name:id` or `owner/name` (its latest version)."""
+    if not isinstance(ref, str) or not ref:
+        raise InvalidInput.single("version", "Give a version id, 'owner/name:id' or 'owner/name'.")
+    model_ref, _, version_id = ref.partition(":")
+    if not version_id and VERSION_ID.match(model_ref):
+        version = Version.objects.select_related("model__owner").filter(pk=model_ref).first()
+        if version is None or not selectors.can_read_model(user, version.model):
+            raise InvalidInput.single("version", f"Version {model_ref} does not exist.")
+        return version
+    owner, slash, name = model_ref.partition("/")
+    if not slash or not owner or not name:
+        raise InvalidInput.single(
+            "version", f"{ref!r} is neither a version id nor 'owner/name[:id]'."
+        )
+    if version_id:
+        try:
+            return selectors.version_get(owner=owner, name=name, version_id=version_id, user=user)
+        except NotFound as e:
+            raise InvalidInput.single("version", e.detail) from e
+    model = selectors.model_get(owner=owner, name=name, user=user)
+    return latest_version(model)
+
+
+def latest_version(model: MLModel) -> Version:
+    if model.latest_version is None:
+        raise InvalidInput.single("version", f"{model.full_name} has no version to run yet.")
+    version = model.latest_version
+    version.model = model
+    return version
+
+
+def prediction_create(
+    *,
+    actor: Actor,
+    version: Version,
+    input: Any,
+    webhook: str | None = None,
+    webhook_events_filter: list[str] | None = None,
+    stream: bool = False,
+    source: str = Prediction.Source.API,
+    cancel_after: float | None = None,
+) -> Prediction:
+    """Validate and store a prediction, count the run, and start it after commit."""
+    user = selectors.signed_in(actor)
+    cleaned = inputs.validate_input(version.openapi_schema, input)
+    errors: dict[str, list[str]] = {}
+    if webhook:
+        try:
+            webhooks.check_url(webhook)
+        except InvalidInput as e:
+            errors.update(e.fields)
+    events_filter = webhooks.events_filter(webhook_events_filter, errors)
+    if errors:
+        raise InvalidInput(errors)
+    model = version.model
+    now = timezone.now()
+    with transaction.atomic():
+        prediction = Prediction.objects.create(
+            model=model,
+            version=version,
+            version_ref=version.id,
+            created_by=user,
+            source=source,
+            input=cleaned,
+            webhook=webhook or "",
+            webhook_events_filter=events_filter if webhook else [],
+            stream=stream,
+            created_at=now,
+            deadline=now + timedelta(seconds=cancel_after) if cancel_after else None,
+        )
+        services.model_increment_run_count(model_id=model.pk)
+        transaction.on_commit(lambda: start(prediction))
+    return prediction
+
+
+def start(prediction: Prediction) -> None:
+    """Send to a warm instance now if one has a free slot; otherwise queue for a worker."""
+    outcome = dispatch(prediction.pk, may_boot=False)
+    if outcome in ("no-capacity", "retry"):
+        queue_dispatch(prediction.pk)
+
+
+def queue_dispatch(prediction_id: str, delay: float = 0.0) -> None:
+    from registry import tasks
+
+    Prediction.objects.filter(pk=prediction_id).update(
+        dispatch_queued_at=timezone.now() + timedelta(seconds=delay)
+    )
+    tasks.enqueue_later(tasks.dispatch_prediction, delay, prediction_id)
+
+
+# Dispatching --------------------------------------------------------------------------
+
+
+def _claim(prediction_id: str) -> bool:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.VITRINE_DISPATCH_CLAIM_SECONDS)
+    return bool(
+        Prediction.objects.filter(
+            Q(dispatch_claimed_at__isnull=True) | Q(dispatch_claimed_at__lt=stale),
+            pk=prediction_id,
+            status=Prediction.Status.STARTING,
+            dispatched_at__isnull=True,
+        ).update(dispatch_claimed_at=now, dispatch_attempts=F("dispatch_attempts") + 1)
+    )
+
+
+def _unclaim(prediction_id: str) -> None:
+    Prediction.objects.filter(pk=prediction_id, dispatched_at__isnull=True).update(
+        dispatch_claimed_at=None, instance=None
+    )
+
+
+def dispatch(prediction_id: str, *, may_boot: bool) -> str:
+    """Send one prediction to a Cog server. Returns what happened:
+    `dispatched`, `skipped` (done or someone else has it), `failed`, `no-capacity`, `retry`."""
+    if not _claim(prediction_id):
+        return "skipped"
+    prediction = Prediction.objects.select_related("version__model__owner", "created_by").get(
+        pk=prediction_id
+    )
+    version = prediction.version
+    if version is None:
+        finish(
+            prediction_id, Prediction.Status.FAILED, error="The version was deleted before it ran."
+        )
+        return "failed"
+    backend = backends.inference_backend()
+    try:
+        lease = backend.acquire(version, prediction, may_boot=may_boot)
+    except NoCapacity:
+        _unclaim(prediction_id)
+        return "no-capacity"
+    except SetupFailed as e:
+        finish(prediction_id, Prediction.Status.FAILED, error=str(e), logs=e.logs)
+        return "failed"
+    instance = lease.instance
+    payload = cog_input(prediction)
+    client = CogClient(instance.url)
+    for pause in (*BUSY_RETRIES, None):
+        try:
+            client.start_prediction(
+                prediction.pk, input=payload, webhook=internal.webhook_url(prediction.pk)
+            )
+            break
+        except CogBusy:
+            # Cog frees a slot just after it reports the last prediction done.
+            if pause is None:
+                _unclaim(prediction_id)
+                return "retry"
+            time.sleep(pause)
+        except CogNotReady:
+            _unclaim(prediction_id)
+            return "retry"
+        except CogUnreachable as e:
+            _instance_unreachable(instance, str(e))
+            _unclaim(prediction_id)
+            return "retry"
+        except CogRejected as e:
+            finish(
+                prediction_id,
+                Prediction.Status.FAILED,
+                error=f"The model refused the input: {e.body}",
+            )
+            return "failed"
+    metrics = {"boot_time": round(lease.boot_time, 4)} if lease.boot_time is not None else {}
+    with transaction.atomic():
+        current = Prediction.objects.select_for_update().get(pk=prediction_id)
+        if current.dispatched_at is None:
+            current.dispatched_at = timezone.now()
+            current.metrics = {**current.metrics, **metrics}
+            current.save(update_fields=["dispatched_at", "metrics"])
+        canceled_meanwhile = current.status == Prediction.Status.CANCELED
+    if canceled_meanwhile:
+        _cancel_on_cog(instance, prediction_id)
+    return "dispatched"
+
+
+def dispatch_or_requeue(prediction_id: str) -> str:
+    """The worker's dispatch: may boot an instance; busy → try again a little later."""
+    outcome = dispatch(prediction_id, may_boot=True)
+    if outcome in ("no-capacity", "retry"):
+        prediction = Prediction.objects.filter(pk=prediction_id).values("dispatch_attempts").first()
+        attempts = prediction["dispatch_attempts"] if prediction else 0
+        queue_dispatch(prediction_id, delay=min(0.1 * 2 ** min(attempts, 5), 3.0))
+    return outcome
+
+
+def cog_input(prediction: Prediction) -> dict[str, Any]:
+    """The stored input as Cog should get it: Vitrine file URLs become signed download
+    URLs Cog can fetch without a token; nulls mean "not given"."""
+    owner = prediction.created_by.username if prediction.created_by else ""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            match = FILE_URL.match(value)
+            if match:
+                file = File.objects.filter(pk=match["id"]).select_related("owner").first()
+                if file is not None:
+                    return internal.file_download_url(file.owner.username or owner, file.pk)
+            return value
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items() if item is not None}
+        return value
+
+    result: dict[str, Any] = convert(prediction.input)
+    return result
+
+
+def _instance_unreachable(instance: Instance, reason: str) -> None:
+    if instance.kind == Instance.Kind.PROCESS:
+        Instance.objects.filter(pk=instance.pk, status=Instance.Status.READY).update(
+            status=Instance.Status.FAILED, error=f"Unreachable: {reason}", stopped_at=timezone.now()
+        )
+        fail_on_instance(instance_id=instance.pk, reason="The model process stopped answering.")
+    else:
+        Instance.objects.filter(pk=instance.pk).update(status=Instance.Status.FAILED, error=reason)
+
+
+# What Cog reports ---------------------------------------------------------------------
+
+
+def _store_data_uri(value: str) -> str:
+    """A `data:` output stored as a file; the same content is stored once."""
+    match = DATA_URI.match(value)
+    if not match:
+        return value
+    payload = value[match.end() :]
+    try:
+        content = base64.b64decode(payload, validate=False) if match["b64"] else payload.encode()
+    except (binascii.Error, ValueError):
+        return value
+    mime = match["mime"] or "application/octet-stream"
+    extension = mimetypes.guess_extension(mime) or ".bin"
+    digest = hashlib.sha256(content).hexdigest()
+    name = f"outputs/{digest[:2]}/{digest[2:34]}{extension}"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(content))
+    return absolute_file_url(name)
+
+
+def absolute_file_url(name: str) -> str:
+    from registry import links
+
+    url = default_storage.url(name)
+    return url if "://" in url else links.base_url() + url
+
+
+def store_outputs(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("data:"):
+        return _store_data_uri(value)
+    if isinstance(value, list):
+        return [store_outputs(item) for item in value]
+    if isinstance(value, dict):
+        return {key: store_outputs(item) for key, item in value.items()}
+    return value
+
+
+def apply_cog_update(*, prediction_id: str, payload: dict[str, Any]) -> None:
+    """Record a webhook from Cog. Idempotent; never moves a prediction backwards."""
+    status = payload.get("status")
+    if status not in Prediction.Status.values:
+        raise InvalidInput.single("status", f"Unknown status {status!r}.")
+    output = store_outputs(payload.get("output")) if "output" in payload else None
+    sent: set[str] = set()
+    with transaction.atomic():
+        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
+        if prediction is None:
+            raise NotFound(f"Prediction {prediction_id} not found.")
+        if prediction.is_terminal:
+            return
+        now = timezone.now()
+        prediction.last_event_at = now
+        changed: list[str] = ["last_event_at"]
+        if status == Prediction.Status.PROCESSING or status in Prediction.TERMINAL:
+            if prediction.started_at is None:
+                prediction.started_at = now
+                changed.append("started_at")
+                sent.add("start")
+            if prediction.status == Prediction.Status.STARTING:
+                prediction.status = Prediction.Status.PROCESSING
+                changed.append("status")
+        logs = payload.get("logs")
+        if isinstance(logs, str) and logs != prediction.logs:
+            prediction.logs = logs
+            changed.append("logs")
+            sent.add("logs")
+        if "output" in payload and output != prediction.output:
+            prediction.output = output
+            changed.append("output")
+            sent.add("output")
+        if status in Prediction.TERMINAL:
+            prediction.status = status
+            prediction.completed_at = now
+            if status == Prediction.Status.FAILED:
+                prediction.error = str(payload.get("error") or "The prediction failed.")
+            metrics = dict(prediction.metrics)
+            metrics.update(
+                {k: v for k, v in (payload.get("metrics") or {}).items() if k != "boot_time"}
+            )
+            metrics["total_time"] = round((now - prediction.created_at).total_seconds(), 6)
+            prediction.metrics = metrics
+            changed += ["status", "completed_at", "error", "metrics"]
+            sent.add("completed")
+        prediction.save(update_fields=sorted(set(changed)))
+        if sent:
+            _after_change(prediction, sent)
+        if status in Prediction.TERMINAL and prediction.instance_id:
+            Instance.objects.filter(pk=prediction.instance_id).update(last_used_at=now)
+
+
+def _after_change(prediction: Prediction, sent: set[str]) -> None:
+    def after_commit() -> None:
+        events.notify(events.prediction_key(prediction.pk))
+        webhooks.schedule(prediction, sent)
+
+    transaction.on_commit(after_commit)
+
+
+def finish(
+    prediction_id: str, status: str, *, error: str | None = None, logs: str | None = None
+) -> bool:
+    """Move an unfinished prediction to a terminal state ourselves (no Cog report)."""
+    with transaction.atomic():
+        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
+        if prediction is None or prediction.is_terminal:
+            return False
+        now = timezone.now()
+        prediction.status = status
+        prediction.completed_at = now
+        prediction.error = error if status == Prediction.Status.FAILED else None
+        if logs:
+            prediction.logs = (prediction.logs + "\n" + logs).strip() if prediction.logs else logs
+        prediction.metrics = {
+            **prediction.metrics,
+            "total_time": round((now - prediction.created_at).total_seconds(), 6),
+        }
+        prediction.save(update_fields=["status", "completed_at", "error", "logs", "metrics"])
+        _after_change(prediction, {"completed"})
+    return True
+
+
+def fail_on_instance(*, instance_id: int, reason: str) -> int:
+    """The instance died: fail what it was running, re-queue what it had not started."""
+    failed = 0
+    for prediction_id, dispatched_at in Prediction.objects.filter(
+        instance_id=instance_id, status__in=ACTIVE
+    ).values_list("pk", "dispatched_at"):
+        if dispatched_at is None:
+            _unclaim(prediction_id)
+            queue_dispatch(prediction_id)
+        elif finish(prediction_id, Prediction.Status.FAILED, error=reason):
+            failed += 1
+    return failed
+
+
+# Reading, waiting, canceling ----------------------------------------------------------
+
+
+def prediction_get(*, prediction_id: str, user: Actor) -> Prediction:
+    """Visible to its creator, and to anyone who may see the model once it is shared."""
+    prediction = (
+        Prediction.objects.select_related("model__owner", "version")
+        .filter(pk=prediction_id)
+        .first()
+    )
+    signed_in = selectors.signed_in(user)
+    if prediction is not None:
+        if signed_in is not None and prediction.created_by_id == signed_in.pk:
+            return prediction
+        if prediction.shared and selectors.can_read_model(user, prediction.model):
+            return prediction
+    raise NotFound(f"Prediction {prediction_id} not found.")
+
+
+def prediction_list(
+    *,
+    user: Actor,
+    created_after: Any = None,
+    created_before: Any = None,
+    source: str | None = None,
+) -> QuerySet[Prediction]:
+    signed_in = selectors.signed_in(user)
+    predictions = Prediction.objects.filter(created_by=signed_in).select_related("model__owner")
+    if created_after is not None:
+        predictions = predictions.filter(created_at__gt=created_after)
+    if created_before is not None:
+        predictions = predictions.filter(created_at__lt=created_before)
+    if source:
+        predictions = predictions.filter(source=source)
+    return predictions.order_by("-created_at", "-id")
+
+
+def wait(prediction: Prediction, *, timeout: float) -> Prediction:
+    """Hold until the prediction is terminal or `timeout` seconds pass."""
+    return events.wait_for(
+        events.prediction_key(prediction.pk),
+        read=lambda: Prediction.objects.select_related("model__owner").get(pk=prediction.pk),
+        done=lambda p: p.is_terminal,
+        timeout=timeout,
+    )
+
+
+def prediction_cancel(*, actor: Actor, prediction: Prediction) -> Prediction:
+    user = selectors.signed_in(actor)
+    is_creator = user is not None and prediction.created_by_id == user.pk
+    if not is_creator and not selectors.can_write_owner(actor, prediction.model.owner):
+        raise NotFound(f"Prediction {prediction.pk} not found.")
+    return cancel(prediction.pk)
+
+
+def cancel(prediction_id: str) -> Prediction:
+    prediction = Prediction.objects.select_related("instance", "model__owner").get(pk=prediction_id)
+    if prediction.is_terminal:
+        return prediction
+    instance = prediction.instance
+    if prediction.dispatched_at is None or instance is None:
+        # Not sent yet: the dispatcher sees the canceled status and cancels on Cog if it raced.
+        finish(prediction_id, Prediction.Status.CANCELED)
+    elif not _cancel_on_cog(instance, prediction_id):
+        finish(prediction_id, Prediction.Status.CANCELED)
+    else:
+        prediction = events.wait_for(
+            events.prediction_key(prediction_id),
+            read=lambda: Prediction.objects.get(pk=prediction_id),
+            done=lambda p: p.is_terminal,
+            timeout=5.0,
+        )
+        if not prediction.is_terminal:
+            finish(prediction_id, Prediction.Status.CANCELED)
+    return Prediction.objects.select_related("model__owner").get(pk=prediction_id)
+
+
+def _cancel_on_cog(instance: Instance, prediction_id: str) -> bool:
+    try:
+        return CogClient(instance.url).cancel(prediction_id)
+    except CogError:
+        return False
+
+
+def prediction_mark_shared(*, actor: Actor, prediction: Prediction, shared: bool) -> None:
+    user = selectors.signed_in(actor)
+    if user is None or prediction.created_by_id != user.pk:
+        raise NotFound(f"Prediction {prediction.pk} not found.")
+    if prediction.model.visibility != MLModel.Visibility.PUBLIC and shared:
+        raise Conflict("Predictions of a private model cannot be shared.")
+    Prediction.objects.filter(pk=prediction.pk).update(shared=shared)
