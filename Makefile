@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 PORT ?= 8000
+export PORT
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test lint fmt bench venv migrate demo worker clean browsers
@@ -28,15 +29,17 @@ migrate: venv
 demo: migrate
 	$(MANAGE) load_demo
 
-# Web server and task worker side by side; Ctrl-C stops both.
+# The web server and two task workers (builds; predictions and everything else), so a
+# long build never holds up a prediction. Ctrl-C stops them all, and their Cog processes.
 run: demo
 	@echo "Vitrine on http://127.0.0.1:$(PORT)/ (API at /v1/, admin at /admin/)"
 	@trap 'kill 0' EXIT; \
-	$(MANAGE) db_worker --queue-name '*' & \
+	$(MANAGE) runworker --queue-name builds --interval 0.5 & \
+	$(MANAGE) runworker --queue-name predictions,webhooks,search,default --interval 0.05 & \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 worker: venv
-	$(MANAGE) db_worker --queue-name '*'
+	$(MANAGE) runworker --queue-name '*' --interval 0.1
 
 # Debian's Chromium for the browser tests (never a downloaded browser).
 browsers:

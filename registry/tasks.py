@@ -3,24 +3,33 @@ tasks API. Task bodies stay small: the logic lives in the service modules."""
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import timedelta
 from typing import Any
 
+from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
 
 
 def enqueue_later(task_: Task[Any, Any], delay: float, *args: Any) -> None:
-    """Enqueue after `delay` seconds (backends that cannot defer wait here instead)."""
+    """Enqueue after `delay` seconds. Backends that cannot defer (the immediate backend of
+    tests and debugging) get it from a timer thread, so the caller is never held up."""
     backend = task_.get_backend()
-    if delay > 0 and backend.supports_defer:
+    if delay <= 0:
+        task_.enqueue(*args)
+    elif backend.supports_defer:
         task_.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args)
-        return
-    if delay > 0:
-        time.sleep(delay)
-    task_.enqueue(*args)
+    else:
+        threading.Timer(delay, _enqueue_in_thread, args=(task_, args)).start()
+
+
+def _enqueue_in_thread(task_: Task[Any, Any], args: tuple[Any, ...]) -> None:
+    try:
+        task_.enqueue(*args)
+    finally:
+        close_old_connections()
 
 
 @task(queue_name="predictions")
@@ -35,6 +44,13 @@ def run_build(build_id: str) -> None:
     from registry import builds
 
     builds.build_run(build_id=build_id)
+
+
+@task(queue_name="builds")
+def run_demo_examples(model_id: int, folder: str, source_sha256: str) -> str:
+    from registry import demo
+
+    return demo.run_examples(model_id=model_id, folder=folder, source_sha256=source_sha256)
 
 
 @task(queue_name="webhooks")

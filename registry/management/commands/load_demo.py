@@ -1,67 +1,28 @@
-"""`python manage.py load_demo`: the demo catalog, loaded idempotently (safe to run twice)."""
+"""`python manage.py load_demo [--only NAME ...]`: the demo catalog from `examples/`.
+
+Models, covers, READMEs and collections are written at once; the builds and the example
+runs are queued for the task worker, so the site is usable while they run.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandParser
 
-from registry import services
-from registry.models import Collection, CollectionItem, MLModel, Owner, Version
-
-CATALOG = Path(__file__).resolve().parents[2] / "demo" / "catalog.json"
+from registry import demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalog (owners, collections, models with versions)."
+    help = "Load the demo catalog: build the models under examples/ and run their examples."
 
-    @transaction.atomic
-    def handle(self, *args: Any, **options: Any) -> None:
-        services.hardware_ensure_defaults()
-        catalog = json.loads(CATALOG.read_text())
-        for owner in catalog["owners"]:
-            Owner.objects.get_or_create(
-                username=owner["username"],
-                defaults={"kind": owner["kind"], "display_name": owner["display_name"]},
-            )
-        for position, data in enumerate(catalog["collections"]):
-            Collection.objects.update_or_create(
-                slug=data["slug"],
-                defaults={
-                    "name": data["name"],
-                    "description": data["description"],
-                    "position": position,
-                },
-            )
-        for data in catalog["models"]:
-            model, created = MLModel.objects.get_or_create(
-                owner=Owner.objects.get(username=data["owner"]),
-                name=data["name"],
-                defaults={
-                    "description": data["description"],
-                    "featured": data.get("featured", False),
-                },
-            )
-            if created:
-                services.tags_set(model=model, names=data["tags"])
-            schema = data["schema"]
-            version_id = hashlib.sha256(
-                (model.full_name + json.dumps(schema, sort_keys=True)).encode()
-            ).hexdigest()
-            if not Version.objects.filter(pk=version_id).exists():
-                Version.objects.create(
-                    id=version_id, model=model, cog_version="0.23.1", openapi_schema=schema
-                )
-                services.model_refresh_latest_version(model=model)
-            for slug in data.get("collections", []):
-                collection = Collection.objects.get(slug=slug)
-                CollectionItem.objects.get_or_create(
-                    collection=collection,
-                    model=model,
-                    defaults={"position": collection.items.count()},
-                )
-        self.stdout.write(f"Demo catalog ready: {MLModel.objects.count()} models.")
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--only", nargs="*", help="Load only these example models.")
+
+    def handle(self, *args: Any, only: list[str] | None, **options: Any) -> None:
+        queued = demo.load(only=set(only) if only else None, log=self.stdout.write)
+        self.stdout.write(
+            f"Demo catalog loaded; {len(queued)} build(s) queued for the worker."
+            if queued
+            else "Demo catalog loaded; nothing to build."
+        )

@@ -1,1 +1,0 @@
-"""The demo catalog loaded by `make run`."""
