@@ -61,18 +61,22 @@ def _ensure_model(demo: DemoModel, user: User) -> MLModel:
     meta = demo.meta
     owner, _ = Owner.objects.get_or_create(
         username=meta["owner"],
-        defaults={"kind": Owner.Kind.ORGANIZATION, "display_name": meta["owner"].replace("-", " ").title()},
+        defaults={
+            "kind": Owner.Kind.ORGANIZATION,
+            "display_name": meta["owner"].replace("-", " ").title(),
+        },
     )
     if owner.is_organization:
         services.membership_add(organization=owner, user=user, role="admin")
     model = MLModel.objects.filter(owner=owner, name=meta["name"]).first()
+    readme = demo.folder / "README.md"
     if model is None:
         model = services.model_create(
             actor=user,
             owner=owner.username,
             name=meta["name"],
             description=meta.get("description", ""),
-            readme=(demo.folder / "README.md").read_text() if (demo.folder / "README.md").exists() else "",
+            readme=readme.read_text() if readme.exists() else "",
             github_url=meta.get("github_url") or "",
             paper_url=meta.get("paper_url") or "",
             license_url=meta.get("license_url") or "",
@@ -97,7 +101,11 @@ def _ensure_collections() -> None:
     for position, data in enumerate(json.loads(path.read_text()) if path.exists() else []):
         Collection.objects.update_or_create(
             slug=data["slug"],
-            defaults={"name": data["name"], "description": data["description"], "position": position},
+            defaults={
+                "name": data["name"],
+                "description": data["description"],
+                "position": position,
+            },
         )
 
 
@@ -124,9 +132,8 @@ def load(*, only: set[str] | None = None, log: Any = print) -> list[str]:
             build = builds.build_create_from_archive(actor=user, model=model, upload=upload)
             queued.append(build.pk)
             log(f"{model.full_name}: build {build.pk} queued")
-        transaction.on_commit(
-            lambda m=model.pk, f=demo.folder.name, s=sha256: tasks.run_demo_examples.enqueue(m, f, s)
-        )
+        args = (model.pk, demo.folder.name, sha256)
+        transaction.on_commit(lambda args=args: tasks.run_demo_examples.enqueue(*args))
     return queued
 
 
@@ -157,11 +164,12 @@ def run_examples(*, model_id: int, folder: str, source_sha256: str) -> str:
         )
         prediction = predictions.wait(prediction, timeout=300)
         if prediction.status != Prediction.Status.SUCCEEDED:
-            logger.warning("Demo example of %s ended %s: %s", model, prediction.status, prediction.error)
+            logger.warning(
+                "Demo example of %s ended %s: %s", model, prediction.status, prediction.error
+            )
             continue
-        services.example_add(
-            actor=user, model=model, prediction=prediction, make_default=bool(example.get("default"))
-        )
+        default = bool(example.get("default"))
+        services.example_add(actor=user, model=model, prediction=prediction, make_default=default)
         made += 1
     return f"{made} example(s)"
 

@@ -44,13 +44,12 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             status = state.statuses.pop(0) if state.statuses else 200
-            state.requests.append(
-                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.requests.append(Received(self.path, headers, body, time.monotonic()))
             self.send_response(status)
             self.end_headers()
 

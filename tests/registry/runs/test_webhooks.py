@@ -3,7 +3,9 @@ sent into the server's own network."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from typing import Any
 
 import pytest
@@ -65,7 +67,9 @@ def test_a_tampered_body_fails_verification(hello_version: Any, replicate_client
         request = hook.requests[-1]
         tampered = request.body.decode().replace("hello x", "hello y")
         with pytest.raises(Exception, match="signature"):
-            replicate_client.webhooks.validate(headers=request.headers, body=tampered, secret=secret)
+            replicate_client.webhooks.validate(
+                headers=request.headers, body=tampered, secret=secret
+            )
 
 
 def test_the_default_filter_sends_only_outputs_and_completion(
@@ -80,7 +84,9 @@ def test_the_default_filter_sends_only_outputs_and_completion(
         assert not any(i.endswith("_start") or "_logs_" in i for i in ids)
 
 
-def test_completed_only_sends_exactly_one_webhook(hello_version: Any, replicate_client: Any) -> None:
+def test_completed_only_sends_exactly_one_webhook(
+    hello_version: Any, replicate_client: Any
+) -> None:
     with receiver() as hook:
         replicate_client.predictions.create(
             version=hello_version.id,
@@ -89,8 +95,6 @@ def test_completed_only_sends_exactly_one_webhook(hello_version: Any, replicate_
             webhook_events_filter=["completed"],
         )
         hook.wait_for(lambda rs: len(rs) >= 1)
-        import time
-
         time.sleep(1)
         assert len(hook.requests) == 1
         assert hook.requests[0].json()["status"] == "succeeded"
@@ -111,7 +115,7 @@ def test_output_and_log_webhooks_are_throttled_to_one_per_half_second(
         throttled = hook.requests
         assert 2 <= len(throttled) <= 6, [r.headers["webhook-id"] for r in throttled]
         times = sorted(r.at for r in throttled)
-        assert all(b - a >= 0.4 for a, b in zip(times, times[1:], strict=False))
+        assert all(b - a >= 0.4 for a, b in itertools.pairwise(times))
         # The last delivery carries the full output: nothing is lost by skipping.
         assert len(json.loads(throttled[-1].body)["output"]) == 30
 
@@ -129,7 +133,8 @@ def test_failed_deliveries_are_retried_with_the_same_message_id(
             webhook_events_filter=["completed"],
         )
         hook.wait_for(lambda rs: len(rs) == 3, timeout=20)
-        assert {r.headers["webhook-id"] for r in hook.requests} == {hook.requests[0].headers["webhook-id"]}
+        message_ids = {r.headers["webhook-id"] for r in hook.requests}
+        assert message_ids == {hook.requests[0].headers["webhook-id"]}
 
 
 @pytest.mark.parametrize(
