@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,9 @@ def load(*, only: set[str] | None = None, log: Any = print) -> list[str]:
             build = builds.build_create_from_archive(actor=user, model=model, upload=upload)
             queued.append(build.pk)
             log(f"{model.full_name}: build {build.pk} queued")
-        args = (model.pk, demo.folder.name, sha256)
-        transaction.on_commit(lambda args=args: tasks.run_demo_examples.enqueue(*args))
+        transaction.on_commit(
+            partial(tasks.run_demo_examples.enqueue, model.pk, demo.folder.name, sha256)
+        )
     return queued
 
 
