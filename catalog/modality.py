@@ -166,11 +166,15 @@ def derive(document: JSON | None, *, hint: str = "") -> Modality:
     )
 
 
+def cache_key(version_id: str) -> str:
+    return f"catalog:modality:v1:{version_id}"
+
+
 def for_version(version_id: str | None, document: JSON | None, *, hint: str = "") -> Modality:
     """`derive`, cached by version id: a published version's schema never changes."""
     if not version_id:
         return Modality()
-    key = f"catalog:modality:v1:{version_id}"
+    key = cache_key(version_id)
     cached = cache.get(key)
     if isinstance(cached, Modality):
         return cached

@@ -122,3 +122,48 @@ def primary_type(schema: JSON) -> str | None:
         if isinstance(option, dict) and option.get("type") not in (None, "null"):
             return primary_type(option)
     return None
+
+
+def describe(schema: JSON) -> str:
+    """A schema's type in a few words, as the API tab and an empty output panel say it."""
+    kind = primary_type(schema)
+    if schema.get("x-cog-array-type") == "iterator":
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if schema.get("x-cog-array-display") == "concatenate":
+            return "text, streamed as it is generated"
+        return f"a stream of {_plural(items if isinstance(items, dict) else {})}"
+    if kind == "array":
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return f"a list of {_plural(items if isinstance(items, dict) else {})}"
+    if kind == "object":
+        names = list((schema.get("properties") or {}).keys())
+        return f"an object with {', '.join(names)}" if names else "a JSON object"
+    return _singular(schema)
+
+
+def _singular(schema: JSON) -> str:
+    kind = primary_type(schema)
+    if schema.get("format") == "uri":
+        return "a file (URL)"
+    return {
+        "string": "text",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "true or false",
+        "object": "a JSON object",
+        "array": "a list",
+    }.get(kind or "", "JSON")
+
+
+def _plural(schema: JSON) -> str:
+    kind = primary_type(schema)
+    if schema.get("format") == "uri":
+        return "files (URLs)"
+    return {
+        "string": "strings",
+        "integer": "integers",
+        "number": "numbers",
+        "boolean": "booleans",
+        "object": "JSON objects",
+        "array": "lists",
+    }.get(kind or "", "values")
