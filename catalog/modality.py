@@ -49,7 +49,7 @@ _HINTS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "image",
         re.compile(
-            r"image|\bimg|photo|picture|\bpic\b|mask|png|jpe?g|webp|\bgif\b|portrait|"
+            r"image|img|photo|picture|\bpic\b|mask|png|jpe?g|webp|\bgif\b|portrait|"
             r"\bface|sketch|drawing|qr|selfie|thumbnail|avatar|poster|depth",
             re.I,
         ),

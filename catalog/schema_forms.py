@@ -45,8 +45,8 @@ MAX_INLINE_FILE_BYTES = 10 * 1024 * 1024
 
 # Names of inputs that usually hold more than a line of text.
 _LONG_TEXT = re.compile(
-    r"prompt|text|caption|message|instruction|system|context|description|lyrics|"
-    r"transcript|content|story|question|document|query|script|template|negative",
+    r"prompt|caption|message|instruction|system|context|lyrics|transcript|content|story|"
+    r"question|script|template|negative|passage|paragraph",
     re.I,
 )
 _SLIDER_MAX_SPAN = 100_000
