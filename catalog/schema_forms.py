@@ -173,8 +173,8 @@ def _field(prop: Property) -> FormField:
     elif schema.get("enum") is not None:
         form_field.widget = "select"
         form_field.choices = [(str(v), str(v)) for v in schema["enum"]]
-        if not form_field.required or "default" not in schema:
-            form_field.choices.insert(0, ("", "—"))
+        if "default" not in schema or schema.get("default") is None:
+            form_field.choices.insert(0, ("", "—"))  # a required one must be chosen
     elif json_type == "boolean":
         form_field.widget = "checkbox"
         form_field.required = False  # an unchecked box is a value (false), never missing

@@ -4,8 +4,12 @@
 
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
+      return navigator.clipboard.writeText(text).catch(function () { return copyByHand(text); });
     }
+    return copyByHand(text);
+  }
+
+  function copyByHand(text) {
     var area = document.createElement("textarea");
     area.value = text;
     area.setAttribute("readonly", "");

@@ -102,7 +102,7 @@ def test_an_enum_component_becomes_a_select_of_its_values() -> None:
     assert scheduler.label == "Scheduler"  # not the component's snake name
     assert scheduler.help == "scheduler"
     level = fields_by_name("constraints")["level"]
-    assert [v for v, _ in level.choices] == ["", "1", "2", "3"]
+    assert [v for v, _ in level.choices] == ["1", "2", "3"]  # the default stands for "unset"
     assert level.value == "2"
 
 
