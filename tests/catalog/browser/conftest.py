@@ -79,6 +79,7 @@ def screenshot() -> Callable[..., None]:
 
     def take(page: Any, name: str, *, phone: bool = True) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # a sticky header would be drawn mid-page
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         if phone:
             page.set_viewport_size(PHONE)
