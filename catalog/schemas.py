@@ -14,13 +14,17 @@ JSON = dict[str, Any]
 
 
 def components(document: JSON | None) -> JSON:
-    schemas = ((document or {}).get("components") or {}).get("schemas") or {}
+    """The document's `components.schemas`, or {} for anything malformed."""
+    if not isinstance(document, dict):
+        return {}
+    found = document.get("components")
+    schemas = found.get("schemas") if isinstance(found, dict) else None
     return schemas if isinstance(schemas, dict) else {}
 
 
 def follow_ref(document: JSON | None, ref: str) -> JSON:
     """The node a local `$ref` ("#/components/schemas/x") points at, or {}."""
-    if not ref.startswith("#/"):
+    if not ref.startswith("#/") or not isinstance(document, dict):
         return {}
     node: Any = document or {}
     for part in ref[2:].split("/"):

@@ -400,3 +400,11 @@ def test_a_version_without_inputs_gives_an_empty_form_and_input() -> None:
     assert form_fields(schema) == []
     assert submit(schema, form()).input == {}
     assert form_fields(None) == []
+
+
+@pytest.mark.parametrize(
+    "document", [None, {}, [], {"components": []}, {"components": {"schemas": 3}}]
+)
+def test_a_malformed_document_gives_an_empty_form_not_an_error(document: Any) -> None:
+    assert form_fields(document) == []
+    assert submit(document, form(x="1")).input == {}
