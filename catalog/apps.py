@@ -1,3 +1,8 @@
+"""The catalog: Vitrine's web pages.
+
+Reads through registry selectors, writes through registry services.
+"""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
@@ -6,3 +11,8 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        from catalog import caching
+
+        caching.connect()

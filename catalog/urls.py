@@ -1,9 +1,40 @@
+"""Routes of the web pages. Fixed paths come first: owner names that would shadow them
+are reserved (`registry.validators.RESERVED_OWNER_NAMES`)."""
+
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from catalog import views
 
 urlpatterns = [
     path("", views.explore, name="explore"),
+    path("models", views.search, name="models"),
+    path("search", views.search, name="search"),
+    path("collections/<slug:slug>", views.collection, name="collection"),
+    path("new", views.model_new, name="model-new"),
+    path("p/<str:prediction_id>", views.prediction, name="prediction"),
+    path("signup", views.signup, name="signup"),
+    path(
+        "login",
+        auth_views.LoginView.as_view(
+            template_name="catalog/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens", views.tokens, name="tokens"),
+    path("account/tokens/<int:token_id>/revoke", views.token_revoke, name="token-revoke"),
+    path("<str:owner>", views.owner, name="owner"),
+    path("<str:owner>/<str:name>", views.model_playground, name="model"),
+    path("<str:owner>/<str:name>/examples", views.model_examples, name="model-examples"),
+    path("<str:owner>/<str:name>/readme", views.model_readme, name="model-readme"),
+    path("<str:owner>/<str:name>/api", views.model_api, name="model-api"),
+    path("<str:owner>/<str:name>/versions", views.model_versions, name="model-versions"),
+    path(
+        "<str:owner>/<str:name>/versions/<str:version_id>",
+        views.model_version,
+        name="model-version",
+    ),
 ]
