@@ -6,11 +6,15 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shutil
 import stat
 import tarfile
+import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import pathspec
 
@@ -27,6 +31,8 @@ class Limits:
     max_members: int = 10_000
     max_total_bytes: int = 1024 * 1024 * 1024
     max_ratio: int = 200  # uncompressed / compressed: beyond this it is an archive bomb
+    # Below this, a high ratio is just a compressible project (a big JSON, a sparse file).
+    ratio_exempt_bytes: int = 16 * 1024 * 1024
 
 
 def _ignore_spec(root: Path) -> pathspec.PathSpec:
@@ -83,37 +89,67 @@ def _safe_name(name: str) -> PurePosixPath:
     return PurePosixPath(*parts) if parts else PurePosixPath(".")
 
 
+def _checked_members(
+    tar: tarfile.TarFile, limits: Limits, compressed: int
+) -> list[tuple[tarfile.TarInfo, PurePosixPath]]:
+    """Every member with its safe relative name, or ArchiveError for the first bad one."""
+    allowed = min(
+        limits.max_total_bytes, max(compressed * limits.max_ratio, limits.ratio_exempt_bytes)
+    )
+    members: list[tuple[tarfile.TarInfo, PurePosixPath]] = []
+    total = 0
+    for member in tar:
+        if len(members) >= limits.max_members:
+            raise ArchiveError(f"The archive has more than {limits.max_members} members.")
+        name = _safe_name(member.name)
+        if member.issym() or member.islnk():
+            raise ArchiveError(f"The archive member {member.name!r} is a link.")
+        if not (member.isfile() or member.isdir()):
+            raise ArchiveError(f"The archive member {member.name!r} is not a file.")
+        total += member.size
+        if total > allowed:
+            raise ArchiveError(f"The archive unpacks to too much data (over {allowed} bytes).")
+        members.append((member, name))
+    return members
+
+
+def check(fileobj: IO[bytes], limits: Limits | None = None) -> int:
+    """Read an archive through without writing anything: its member count, or ArchiveError.
+
+    Lets an upload be refused at once instead of by a build later.
+    """
+    start = fileobj.tell()
+    compressed = max(fileobj.seek(0, os.SEEK_END) - start, 1)
+    fileobj.seek(start)
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
+            return len(_checked_members(tar, limits or Limits(), compressed))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise ArchiveError(f"The upload is not a readable .tar.gz archive: {e}") from e
+    finally:
+        fileobj.seek(start)
+
+
 def unpack(archive: Path, target: Path, limits: Limits | None = None) -> int:
-    """Unpack a .tar.gz into `target`; returns the number of files.
+    """Unpack a .tar.gz into `target` (absent or empty); returns the number of files.
 
     Refuses absolute paths, `..`, links, devices, too many members and archive bombs,
-    checking every member before writing anything.
+    checking every member before writing anything. Files are written to a scratch folder
+    that becomes `target` only once all of them are out, so a refused or truncated archive
+    leaves nothing behind.
     """
     limits = limits or Limits()
     compressed = max(archive.stat().st_size, 1)
+    if target.exists() and any(target.iterdir()):
+        raise ArchiveError(f"Cannot unpack into {target}: it is not empty.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
-            members: list[tuple[tarfile.TarInfo, PurePosixPath]] = []
-            total = 0
-            for member in tar:
-                if len(members) >= limits.max_members:
-                    raise ArchiveError(f"The archive has more than {limits.max_members} members.")
-                name = _safe_name(member.name)
-                if member.issym() or member.islnk():
-                    raise ArchiveError(f"The archive member {member.name!r} is a link.")
-                if not (member.isfile() or member.isdir()):
-                    raise ArchiveError(f"The archive member {member.name!r} is not a file.")
-                total += member.size
-                allowed = min(limits.max_total_bytes, compressed * limits.max_ratio)
-                if total > allowed:
-                    raise ArchiveError(
-                        f"The archive unpacks to too much data (over {allowed} bytes)."
-                    )
-                members.append((member, name))
-            target.mkdir(parents=True, exist_ok=True)
+            members = _checked_members(tar, limits, compressed)
             count = 0
             for member, name in members:
-                destination = target / name
+                destination = scratch / name
                 if member.isdir():
                     destination.mkdir(parents=True, exist_ok=True)
                     continue
@@ -121,14 +157,15 @@ def unpack(archive: Path, target: Path, limits: Limits | None = None) -> int:
                 source = tar.extractfile(member)
                 assert source is not None
                 with destination.open("wb") as out:
-                    written = 0
-                    while chunk := source.read(1024 * 1024):
-                        written += len(chunk)
-                        if written > member.size:
-                            raise ArchiveError(f"The archive member {member.name!r} is corrupt.")
-                        out.write(chunk)
+                    shutil.copyfileobj(source, out, 1024 * 1024)
                 destination.chmod(0o755 if member.mode & stat.S_IXUSR else 0o644)
                 count += 1
-            return count
-    except (tarfile.TarError, EOFError, OSError) as e:
+        scratch.chmod(0o755)
+        if target.exists():
+            target.rmdir()
+        scratch.rename(target)
+        return count
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         raise ArchiveError(f"The upload is not a readable .tar.gz archive: {e}") from e
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.files.base import File as DjangoFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import close_old_connections, transaction
 from django.utils import timezone
@@ -58,6 +57,10 @@ def build_create_from_archive(*, actor: Actor, model: MLModel, upload: UploadedF
     upload.seek(0)
     if head != GZIP_MAGIC:
         raise InvalidInput.single("source", "Must be a .tar.gz archive of a Cog project.")
+    try:
+        archives.check(upload)
+    except archives.ArchiveError as e:
+        raise InvalidInput.single("source", str(e)) from e
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -104,22 +107,38 @@ def build_get(*, build_id: str, user: Actor) -> Build:
 
 
 class BuildLog:
-    """Appends build output to the build row, a few times a second, and wakes followers."""
+    """Build output on the build row within a quarter second, even while a step is silent,
+    and a heartbeat that tells the reaper the worker is alive.
+
+    Lines are buffered and written by a background thread, so a chatty `uv pip install`
+    does not cost a database write per line, and a line followed by a long quiet step
+    (importing a slow predictor) still shows at once.
+    """
 
     FLUSH_SECONDS = 0.25
 
     def __init__(self, build_id: str) -> None:
         self.build_id = build_id
         self.lines: list[str] = []
-        self.flushed = 0
-        self.last_flush = 0.0
+        self.dirty = False
         self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.heartbeat_every = max(0.5, settings.VITRINE_BUILD_STALE_SECONDS / 4)
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"build-{build_id}")
+
+    def __enter__(self) -> BuildLog:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        self.flush()
 
     def __call__(self, line: str) -> None:
         with self.lock:
             self.lines.append(line)
-        if time.monotonic() - self.last_flush > self.FLUSH_SECONDS:
-            self.flush()
+            self.dirty = True
 
     @property
     def text(self) -> str:
@@ -127,12 +146,26 @@ class BuildLog:
             return "\n".join(self.lines)
 
     def flush(self) -> None:
-        self.last_flush = time.monotonic()
+        with self.lock:
+            self.dirty = False
         text = self.text
         Build.objects.filter(pk=self.build_id).update(
             logs=text + ("\n" if text else ""), heartbeat_at=timezone.now()
         )
         events.notify(events.build_key(self.build_id))
+
+    def _run(self) -> None:
+        last_beat = time.monotonic()
+        try:
+            while not self.stopped.wait(self.FLUSH_SECONDS):
+                if self.dirty:
+                    self.flush()
+                    last_beat = time.monotonic()
+                elif time.monotonic() - last_beat > self.heartbeat_every:
+                    Build.objects.filter(pk=self.build_id).update(heartbeat_at=timezone.now())
+                    last_beat = time.monotonic()
+        finally:
+            close_old_connections()
 
 
 def _claim(build_id: str, worker: str) -> Build | None:
@@ -147,13 +180,16 @@ def _claim(build_id: str, worker: str) -> Build | None:
 
 def build_run(*, build_id: str, worker: str = "") -> None:
     """The build itself (in the worker): unpack, build, publish — or fail with the reason."""
-    build = _claim(build_id, worker or f"pid:{__import__('os').getpid()}")
+    build = _claim(build_id, worker or f"pid:{os.getpid()}")
     if build is None:
         return
-    log = BuildLog(build_id)
     started = time.monotonic()
-    heartbeat = _Heartbeat(build_id)
-    heartbeat.start()
+    with BuildLog(build_id) as log:
+        status, version, error = _run(build, log)
+    _finish(build_id, log, status, version=version, error=error, started=started)
+
+
+def _run(build: Build, log: BuildLog) -> tuple[str, Version | None, str | None]:
     try:
         if build.kind == Build.Kind.COG_URL:
             log(f"Registering Cog server(s): {', '.join(build.cog_urls)}")
@@ -162,22 +198,14 @@ def build_run(*, build_id: str, worker: str = "") -> None:
         else:
             version = _build_source(build, log)
         log(f"Published version {version.id}.")
-        _finish(build_id, log, Build.Status.SUCCEEDED, version=version, started=started)
+        return Build.Status.SUCCEEDED, version, None
     except (BuildFailed, cogconfig.CogConfigError, archives.ArchiveError) as e:
         log(f"Build failed: {e}")
-        _finish(build_id, log, Build.Status.FAILED, error=str(e), started=started)
+        return Build.Status.FAILED, None, str(e)
     except Exception as e:
-        logger.exception("Build %s crashed", build_id)
+        logger.exception("Build %s crashed", build.pk)
         log(traceback.format_exc())
-        _finish(
-            build_id,
-            log,
-            Build.Status.FAILED,
-            error=f"Internal error: {type(e).__name__}: {e}",
-            started=started,
-        )
-    finally:
-        heartbeat.stop()
+        return Build.Status.FAILED, None, f"Internal error: {type(e).__name__}: {e}"
 
 
 def _build_source(build: Build, log: BuildLog) -> Version:
@@ -249,7 +277,6 @@ def _finish(
     version: Version | None = None,
     error: str | None = None,
 ) -> None:
-    log.flush()
     Build.objects.filter(pk=build_id).update(
         status=status,
         version=version,
@@ -267,31 +294,3 @@ def fail_stale(*, build_id: str, reason: str) -> bool:
     ).update(status=Build.Status.FAILED, error=reason, completed_at=timezone.now())
     events.notify(events.build_key(build_id))
     return bool(updated)
-
-
-class _Heartbeat:
-    """Keeps `heartbeat_at` fresh during long silent steps, so the reaper can tell a slow
-    build from one whose worker died."""
-
-    def __init__(self, build_id: str, interval: float = 10.0) -> None:
-        self.build_id = build_id
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{build_id}")
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopped.set()
-
-    def _run(self) -> None:
-        try:
-            while not self.stopped.wait(self.interval):
-                Build.objects.filter(pk=self.build_id).update(heartbeat_at=timezone.now())
-        finally:
-            close_old_connections()
-
-
-def source_file(path: Path) -> DjangoFile[Any]:
-    return DjangoFile(path.open("rb"), name=path.name)

@@ -150,14 +150,14 @@ class Client:
         return body
 
 
-def _push(args: argparse.Namespace, out: TextIO) -> int:
+def _push(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     owner, slash, name = args.model.partition("/")
     if not slash or not owner or not name:
         raise CliError("The model must be given as owner/name.")
     token = os.environ.get("VITRINE_API_TOKEN") or os.environ.get("REPLICATE_API_TOKEN")
     if not token:
         raise CliError("Set VITRINE_API_TOKEN (or REPLICATE_API_TOKEN) to an API token.")
-    server = args.server or os.environ.get("VITRINE_URL") or "http://127.0.0.1:8000"
+    server = (args.server or os.environ.get("VITRINE_URL") or "http://127.0.0.1:8000").rstrip("/")
     client = Client(server, token)
     client.ensure_model(owner, name, create=args.create, visibility=args.visibility)
     progress = Progress(out)
@@ -175,7 +175,7 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
     final = client.follow(build, progress)
     progress.done()
     if final["status"] != "succeeded":
-        out.write(f"Build failed: {final.get('error') or final['status']}\n")
+        err.write(f"Build failed: {final.get('error') or final['status']}\n")
         return 1
     version = final["version"]
     out.write(f"Published {owner}/{name}:{version}\n")
@@ -201,16 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     args = build_parser().parse_args(argv)
     stream = out or sys.stdout
+    errors = err or sys.stderr  # so that `vitrine push … > log` still shows why it stopped
     try:
-        return _push(args, stream)
+        return _push(args, stream, errors)
     except CliError as e:
-        stream.write(f"vitrine: {e}\n")
+        errors.write(f"vitrine: {e}\n")
         return 2
     except KeyboardInterrupt:
-        stream.write("\nvitrine: interrupted (the build goes on on the server)\n")
+        errors.write("\nvitrine: interrupted (the build goes on on the server)\n")
         return 130
 
 

@@ -15,8 +15,18 @@ import yaml
 
 PREDICT_REF = re.compile(r"^(?P<path>[\w./-]+\.py):(?P<name>[A-Za-z_]\w*)$")
 PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
+# Cog's own deny list (pkg/config/environment.go): variables its runtime relies on. Names
+# ending in "*" are prefixes. Vitrine adds those it sets itself when it starts coglet.
+DENIED_ENV_NAMES = (
+    "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED",
+    "R8_*", "REPLICATE_*", "LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "NV_*",
+    "PGET_*", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "KUBERNETES_*",
+    "PORT", "COG_PREDICT_TYPE_STUB", "COG_TRAIN_TYPE_STUB", "COG_MAX_CONCURRENCY",
+)  # fmt: skip
 # Keys of `build` that only make sense for Docker images and do not change what runs here.
-IGNORED_BUILD_KEYS = frozenset({"cuda", "cudnn", "pre_install", "sdk_version", "fast"})
+IGNORED_BUILD_KEYS = frozenset({"cuda", "cudnn", "sdk_version", "fast"})
+# Shell steps of a Docker build: refused when non-empty, as nothing here can run them.
+SHELL_BUILD_KEYS = ("run", "pre_install")
 KNOWN_BUILD_KEYS = (
     frozenset(
         {
@@ -25,7 +35,7 @@ KNOWN_BUILD_KEYS = (
             "python_packages",
             "python_requirements",
             "system_packages",
-            "run",
+            *SHELL_BUILD_KEYS,
         }
     )
     | IGNORED_BUILD_KEYS
@@ -90,6 +100,61 @@ def _predict_ref(value: Any, key: str, project: Path | None) -> str:
     return value
 
 
+def _python_version(value: Any, text: str) -> str:
+    if isinstance(value, float):
+        # YAML reads an unquoted 3.10 as the number 3.1: take the digits as written instead.
+        value = _scalar_as_written(text, "build", "python_version") or value
+    version = str(value)
+    if not PYTHON_VERSION.match(version):
+        raise CogConfigError(f"cog.yaml: build.python_version {version!r} is not a 3.x version.")
+    return version
+
+
+def _scalar_as_written(text: str, *keys: str) -> str | None:
+    node: Any = yaml.compose(text)
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if k.value == key), None)
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+def _concurrency(value: Any) -> int:
+    if value is None:
+        return 1
+    if not isinstance(value, dict):
+        raise CogConfigError("cog.yaml: concurrency must be a mapping, e.g. concurrency: {max: 4}.")
+    limit = value.get("max", 1)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 256:
+        raise CogConfigError("cog.yaml: concurrency.max must be a whole number from 1 to 256.")
+    return limit
+
+
+def _env_name_denied(name: str) -> bool:
+    return any(
+        name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+        for pattern in DENIED_ENV_NAMES
+    )
+
+
+def _environment(value: Any) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in _string_list(value, "environment"):
+        name, sep, setting = item.partition("=")
+        if not sep or not name:
+            raise CogConfigError(
+                f"cog.yaml: environment entries look like NAME=value (got {item!r})."
+            )
+        if _env_name_denied(name):
+            raise CogConfigError(
+                f"cog.yaml: environment may not set {name}: the Cog runtime relies on it."
+            )
+        if name in env:
+            raise CogConfigError(f"cog.yaml: environment sets {name} twice.")
+        env[name] = setting
+    return env
+
+
 def parse(text: str, project: Path | None = None) -> CogConfig:
     """Parse and check cog.yaml. `project` (the unpacked folder) lets file references be checked."""
     try:
@@ -98,48 +163,32 @@ def parse(text: str, project: Path | None = None) -> CogConfig:
         raise CogConfigError(f"cog.yaml is not valid YAML: {e}") from e
     if not isinstance(data, dict):
         raise CogConfigError("cog.yaml must be a mapping with at least a 'predict' key.")
-    unknown = sorted(set(data) - KNOWN_TOP_KEYS)
+    unknown = sorted(str(key) for key in set(data) - KNOWN_TOP_KEYS)
     if unknown:
         raise CogConfigError(f"cog.yaml: unknown top-level key(s): {', '.join(unknown)}.")
-    build = data.get("build") or {}
+    build = data.get("build")
+    build = {} if build is None else build
     if not isinstance(build, dict):
         raise CogConfigError("cog.yaml: build must be a mapping.")
-    unknown = sorted(set(build) - KNOWN_BUILD_KEYS)
+    unknown = sorted(str(key) for key in set(build) - KNOWN_BUILD_KEYS)
     if unknown:
         raise CogConfigError(f"cog.yaml: unknown build key(s): {', '.join(unknown)}.")
-    if build.get("run"):
-        raise CogConfigError(
-            "cog.yaml: build.run (shell steps run while building a Docker image) is not "
-            "supported without Docker; install what you need with python_packages."
-        )
+    for key in SHELL_BUILD_KEYS:
+        if build.get(key):
+            raise CogConfigError(
+                f"cog.yaml: build.{key} (shell steps run while building a Docker image) is "
+                "not supported without Docker; install what you need with python_packages."
+            )
     if "predict" not in data:
         raise CogConfigError(
             "cog.yaml: 'predict' is required, e.g. predict: \"predict.py:Predictor\"."
         )
-    python_version = str(build.get("python_version", "3.11"))
-    if not PYTHON_VERSION.match(python_version):
-        raise CogConfigError(
-            f"cog.yaml: build.python_version {python_version!r} is not a 3.x version."
-        )
+    python_version = _python_version(build.get("python_version", "3.11"), text)
     gpu = build.get("gpu", False)
     if not isinstance(gpu, bool):
         raise CogConfigError("cog.yaml: build.gpu must be true or false.")
-    concurrency = (data.get("concurrency") or {}).get("max", 1)
-    if (
-        not isinstance(concurrency, int)
-        or isinstance(concurrency, bool)
-        or not 1 <= concurrency <= 256
-    ):
-        raise CogConfigError("cog.yaml: concurrency.max must be a whole number from 1 to 256.")
-    environment = data.get("environment") or []
-    env: dict[str, str] = {}
-    for item in _string_list(environment, "environment"):
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise CogConfigError(
-                f"cog.yaml: environment entries look like NAME=value (got {item!r})."
-            )
-        env[name] = value
+    concurrency = _concurrency(data.get("concurrency"))
+    env = _environment(data.get("environment"))
     requirements = build.get("python_requirements")
     return CogConfig(
         predict=_predict_ref(data["predict"], "predict", project),

@@ -35,7 +35,9 @@ def _openapi_to_json_schema(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {key: _openapi_to_json_schema(value) for key, value in node.items()}
-    if converted.pop("nullable", False):
+    # `is True`: a *property* called "nullable" (a schema, so truthy) is not the keyword.
+    if converted.get("nullable") is True:
+        del converted["nullable"]
         return {"anyOf": [converted, {"type": "null"}]}
     return converted
 
@@ -54,14 +56,16 @@ def input_properties(schema: dict[str, Any]) -> dict[str, Any]:
     return properties if isinstance(properties, dict) else {}
 
 
-def _field_of(error: ValidationError) -> str:
-    if error.validator == "required" and isinstance(error.instance, dict):
-        required = error.validator_value if isinstance(error.validator_value, list) else []
-        missing = [f for f in required if f not in error.instance]
-        if missing:
-            return str(missing[0])
+def _fields_of(error: ValidationError) -> list[str]:
     path = [str(p) for p in error.absolute_path]
-    return ".".join(path) if path else "input"
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # One error per missing name, each carrying the whole `required` list: name them all
+        # (the caller keeps one message per field).
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [str(f) for f in required if f not in error.instance]
+        if missing:
+            return [".".join([*path, name]) for name in missing]
+    return [".".join(path) if path else "input"]
 
 
 def _message(error: ValidationError) -> str:
@@ -74,8 +78,12 @@ def _message(error: ValidationError) -> str:
             for e in error.context
             if e.validator != "type" or "null" not in str(e.validator_value)
         ]
-        if inner:
-            return _message(inner[0])
+        branches = {e.relative_schema_path[0] for e in inner if e.relative_schema_path}
+        if len(branches) == 1:
+            return _message(inner[0])  # a nullable field: what is wrong with the value
+        types = [e.validator_value for e in inner if e.validator == "type"]
+        if inner and len(types) == len(inner):
+            return f"{error.instance!r} is not of type {' or '.join(map(repr, types))}"
     if error.validator == "format":
         return "Must be an http(s):// URL or a data: URI of a file."
     return error.message
@@ -86,13 +94,17 @@ def validate_input(schema: dict[str, Any], value: Any) -> dict[str, Any]:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise InvalidInput({"input": ["Must be a JSON object of input names to values."]})
+        raise InvalidInput(
+            {"input": ["Must be a JSON object of input names to values."]},
+            title="Input validation failed",
+        )
     known = input_properties(schema)
     cleaned = {key: item for key, item in value.items() if key in known}
     validator = _validator_for(json.dumps(schema, sort_keys=True))
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(cleaned), key=lambda e: list(e.absolute_path)):
-        errors.setdefault(_field_of(error), []).append(_message(error))
+        for field in _fields_of(error):
+            errors.setdefault(field, [_message(error)])  # one message per field, as Cog does
     if errors:
         raise InvalidInput(errors, title="Input validation failed", prefix="input.")
     return cleaned

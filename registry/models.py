@@ -523,6 +523,9 @@ class Instance(models.Model):
     url = models.URLField(max_length=500)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTING)
     concurrency = models.PositiveIntegerField(default=1)
+    # Slots taken: reserved by a conditional UPDATE (busy < concurrency), given back when
+    # the prediction ends; the reaper recounts it from the predictions now and then.
+    busy = models.PositiveIntegerField(default=0)
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
     port = models.PositiveIntegerField(null=True, blank=True)
@@ -558,6 +561,9 @@ class File(models.Model):
     md5 = models.CharField(max_length=32)
     metadata = models.JSONField(default=dict, blank=True)
     content = models.FileField(upload_to="files/")
+    shared = models.BooleanField(
+        default=False, help_text="Input of a shared prediction: usable by anyone who sees it."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
 

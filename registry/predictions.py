@@ -26,11 +26,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from registry import backends, events, inputs, selectors, services, webhooks
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inference import internal
-from registry.inference.base import NoCapacity, SetupFailed
+from registry.inference.base import NoCapacity, SetupFailed, release_slot
 from registry.inference.cog_client import (
     CogBusy,
     CogClient,
@@ -102,7 +103,7 @@ def prediction_create(
     """Validate and store a prediction, count the run, and start it after commit."""
     user = selectors.signed_in(actor)
     cleaned = inputs.validate_input(version.openapi_schema, input)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = check_file_references(cleaned, user)
     if webhook:
         try:
             webhooks.check_url(webhook)
@@ -126,15 +127,53 @@ def prediction_create(
             stream=stream,
             created_at=now,
             deadline=now + timedelta(seconds=cancel_after) if cancel_after else None,
+            # Claimed by its creator, who tries a warm instance right after commit.
+            dispatch_claimed_at=now,
+            dispatch_attempts=1,
         )
         services.model_increment_run_count(model_id=model.pk)
         transaction.on_commit(lambda: start(prediction))
     return prediction
 
 
+def _file_ids(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        match = FILE_URL.match(value)
+        return [(path, match["id"])] if match else []
+    if isinstance(value, list):
+        return [pair for i, item in enumerate(value) for pair in _file_ids(item, f"{path}.{i}")]
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _file_ids(item, f"{path}.{key}")]
+    return []
+
+
+def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[str]]:
+    """Files uploaded to Vitrine may be used by their owner, or by anyone once a prediction
+    that used them is shared (its page shows them anyway); not by guessing an id."""
+    references = [
+        (f"input.{path}", file_id)
+        for key, value in cleaned.items()
+        for path, file_id in _file_ids(value, str(key))
+    ][:100]
+    if not references:
+        return {}
+    known = {
+        f.pk: f
+        for f in File.objects.filter(pk__in=[file_id for _, file_id in references]).only(
+            "pk", "owner_id", "shared"
+        )
+    }
+    errors: dict[str, list[str]] = {}
+    for path, file_id in references:
+        file = known.get(file_id)
+        if file is not None and not file.shared and (user is None or file.owner_id != user.pk):
+            errors.setdefault(path, []).append(f"File {file_id} does not exist.")
+    return errors
+
+
 def start(prediction: Prediction) -> None:
     """Send to a warm instance now if one has a free slot; otherwise queue for a worker."""
-    outcome = dispatch(prediction.pk, may_boot=False)
+    outcome = dispatch(prediction, may_boot=False)
     if outcome in ("no-capacity", "retry"):
         queue_dispatch(prediction.pk)
 
@@ -164,20 +203,19 @@ def _claim(prediction_id: str) -> bool:
     )
 
 
-def _unclaim(prediction_id: str) -> None:
+def _unclaim(prediction_id: str, instance: Instance | None = None) -> None:
+    """Give the prediction back to the queue, and the slot it had reserved."""
     Prediction.objects.filter(pk=prediction_id, dispatched_at__isnull=True).update(
         dispatch_claimed_at=None, instance=None
     )
+    if instance is not None:
+        release_slot(instance.pk)
 
 
-def dispatch(prediction_id: str, *, may_boot: bool) -> str:
-    """Send one prediction to a Cog server. Returns what happened:
-    `dispatched`, `skipped` (done or someone else has it), `failed`, `no-capacity`, `retry`."""
-    if not _claim(prediction_id):
-        return "skipped"
-    prediction = Prediction.objects.select_related("version__model__owner", "created_by").get(
-        pk=prediction_id
-    )
+def dispatch(prediction: Prediction, *, may_boot: bool) -> str:
+    """Send one prediction, already claimed by the caller, to a Cog server. Returns what
+    happened: `dispatched`, `failed`, `no-capacity` or `retry`."""
+    prediction_id = prediction.pk
     version = prediction.version
     if version is None:
         finish(
@@ -193,6 +231,9 @@ def dispatch(prediction_id: str, *, may_boot: bool) -> str:
     except SetupFailed as e:
         finish(prediction_id, Prediction.Status.FAILED, error=str(e), logs=e.logs)
         return "failed"
+    except Exception:
+        _unclaim(prediction_id)  # back to the queue; the reaper retries it
+        raise
     instance = lease.instance
     payload = cog_input(prediction)
     client = CogClient(instance.url)
@@ -205,42 +246,60 @@ def dispatch(prediction_id: str, *, may_boot: bool) -> str:
         except CogBusy:
             # Cog frees a slot just after it reports the last prediction done.
             if pause is None:
-                _unclaim(prediction_id)
+                _unclaim(prediction_id, instance)
                 return "retry"
             time.sleep(pause)
         except CogNotReady:
-            _unclaim(prediction_id)
+            _unclaim(prediction_id, instance)
             return "retry"
         except CogUnreachable as e:
+            _unclaim(prediction_id, instance)
             _instance_unreachable(instance, str(e))
-            _unclaim(prediction_id)
             return "retry"
         except CogRejected as e:
+            release_slot(instance.pk)
             finish(
                 prediction_id,
                 Prediction.Status.FAILED,
                 error=f"The model refused the input: {e.body}",
             )
             return "failed"
-    metrics = {"boot_time": round(lease.boot_time, 4)} if lease.boot_time is not None else {}
-    with transaction.atomic():
-        current = Prediction.objects.select_for_update().get(pk=prediction_id)
-        if current.dispatched_at is None:
-            current.dispatched_at = timezone.now()
-            current.metrics = {**current.metrics, **metrics}
-            current.save(update_fields=["dispatched_at", "metrics"])
-        canceled_meanwhile = current.status == Prediction.Status.CANCELED
-    if canceled_meanwhile:
-        _cancel_on_cog(instance, prediction_id)
+    _record_dispatch(prediction, instance, lease.boot_time)
     return "dispatched"
+
+
+def _record_dispatch(prediction: Prediction, instance: Instance, boot_time: float | None) -> None:
+    """Note where it runs. Cog may already have reported it finished (its webhook can beat
+    this line): then the slot was not given back yet, so give it back here."""
+    now = timezone.now()
+    running = Prediction.objects.filter(
+        pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
+    ).update(instance=instance, dispatched_at=now)
+    if not running:
+        Prediction.objects.filter(pk=prediction.pk, dispatched_at__isnull=True).update(
+            instance=instance, dispatched_at=now
+        )
+        release_slot(instance.pk)
+        if Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.CANCELED).exists():
+            _cancel_on_cog(instance, prediction.pk)
+    if boot_time is not None:
+        with transaction.atomic():
+            current = Prediction.objects.select_for_update().get(pk=prediction.pk)
+            current.metrics = {**current.metrics, "boot_time": round(boot_time, 4)}
+            current.save(update_fields=["metrics"])
 
 
 def dispatch_or_requeue(prediction_id: str) -> str:
     """The worker's dispatch: may boot an instance; busy → try again a little later."""
-    outcome = dispatch(prediction_id, may_boot=True)
+    if not _claim(prediction_id):
+        return "skipped"
+    prediction = Prediction.objects.select_related("version__model__owner", "created_by").get(
+        pk=prediction_id
+    )
+    outcome = dispatch(prediction, may_boot=True)
     if outcome in ("no-capacity", "retry"):
-        prediction = Prediction.objects.filter(pk=prediction_id).values("dispatch_attempts").first()
-        attempts = prediction["dispatch_attempts"] if prediction else 0
+        # Back off from 0.1 s to 3 s as attempts pile up (the claim counted this one).
+        attempts = prediction.dispatch_attempts + 1
         queue_dispatch(prediction_id, delay=min(0.1 * 2 ** min(attempts, 5), 3.0))
     return outcome
 
@@ -281,8 +340,9 @@ def _instance_unreachable(instance: Instance, reason: str) -> None:
 # What Cog reports ---------------------------------------------------------------------
 
 
-def _store_data_uri(value: str) -> str:
-    """A `data:` output stored as a file; the same content is stored once."""
+def _store_data_uri(value: str, name_hint: str) -> str:
+    """A `data:` output stored as a file named after its output field (Cog sends files
+    inside object outputs inline); the same content under the same name is stored once."""
     match = DATA_URI.match(value)
     if not match:
         return value
@@ -294,7 +354,8 @@ def _store_data_uri(value: str) -> str:
     mime = match["mime"] or "application/octet-stream"
     extension = mimetypes.guess_extension(mime) or ".bin"
     digest = hashlib.sha256(content).hexdigest()
-    name = f"outputs/{digest[:2]}/{digest[2:34]}{extension}"
+    stem = get_valid_filename(name_hint) or "output"
+    name = f"outputs/{digest[:2]}/{digest[2:34]}/{stem}{extension}"
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(content))
     return absolute_file_url(name)
@@ -307,13 +368,13 @@ def absolute_file_url(name: str) -> str:
     return url if "://" in url else links.base_url() + url
 
 
-def store_outputs(value: Any) -> Any:
+def store_outputs(value: Any, name: str = "output") -> Any:
     if isinstance(value, str) and value.startswith("data:"):
-        return _store_data_uri(value)
+        return _store_data_uri(value, name)
     if isinstance(value, list):
-        return [store_outputs(item) for item in value]
+        return [store_outputs(item, f"{name}-{i}") for i, item in enumerate(value)]
     if isinstance(value, dict):
-        return {key: store_outputs(item) for key, item in value.items()}
+        return {key: store_outputs(item, str(key)) for key, item in value.items()}
     return value
 
 
@@ -367,7 +428,7 @@ def apply_cog_update(*, prediction_id: str, payload: dict[str, Any]) -> None:
         if sent:
             _after_change(prediction, sent)
         if status in Prediction.TERMINAL and prediction.instance_id:
-            Instance.objects.filter(pk=prediction.instance_id).update(last_used_at=now)
+            release_slot(prediction.instance_id)
 
 
 def _after_change(prediction: Prediction, sent: set[str]) -> None:
@@ -397,6 +458,7 @@ def finish(
             "total_time": round((now - prediction.created_at).total_seconds(), 6),
         }
         prediction.save(update_fields=["status", "completed_at", "error", "logs", "metrics"])
+        release_slot(prediction.instance_id)
         _after_change(prediction, {"completed"})
     return True
 
@@ -506,3 +568,12 @@ def prediction_mark_shared(*, actor: Actor, prediction: Prediction, shared: bool
     if prediction.model.visibility != MLModel.Visibility.PUBLIC and shared:
         raise Conflict("Predictions of a private model cannot be shared.")
     Prediction.objects.filter(pk=prediction.pk).update(shared=shared)
+    if shared:
+        share_input_files(prediction)
+
+
+def share_input_files(prediction: Prediction) -> None:
+    """Files a shared prediction took as input become usable by whoever may see it."""
+    file_ids = [file_id for _, file_id in _file_ids(prediction.input, "input")]
+    if file_ids:
+        File.objects.filter(pk__in=file_ids).update(shared=True)

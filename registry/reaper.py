@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from registry import builds, predictions
+from registry.inference.base import recount_busy
 from registry.models import Build, Instance, Prediction
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 def reap() -> dict[str, int]:
     counts = {
+        "slots_recounted": recount_busy(),
         "redispatched": requeue_undispatched(),
         "lost_instance": fail_on_dead_instances(),
         "timed_out": fail_silent_predictions(),

@@ -305,6 +305,9 @@ def example_add(
     if not prediction.shared:
         prediction.shared = True
         prediction.save(update_fields=["shared"])
+    from registry.predictions import share_input_files
+
+    share_input_files(prediction)
     if make_default or model.default_example_id is None:
         model.default_example = prediction
         model.save(update_fields=["default_example", "updated_at"])

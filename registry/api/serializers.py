@@ -365,9 +365,12 @@ class VersionPublishSerializer(serializers.Serializer[Any]):
     """Either a `source` archive (multipart) or the URL(s) of running Cog servers (JSON)."""
 
     source = serializers.FileField(required=False)  # type: ignore[assignment]
-    cog_url = serializers.URLField(required=False, max_length=500)
+    # Not URLField: its validator refuses dotless hosts, and Cog servers are often named
+    # `http://hello-model:5000` (a Compose service, a Kubernetes short name). The build
+    # service checks the scheme and host.
+    cog_url = serializers.CharField(required=False, max_length=500)
     cog_urls = serializers.ListField(
-        child=serializers.URLField(max_length=500), required=False, max_length=64
+        child=serializers.CharField(max_length=500), required=False, max_length=64
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -9,14 +9,15 @@ recorded on the prediction, so capacity is derived from the database and every p
 from __future__ import annotations
 
 import abc
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from registry.backends import Health
@@ -145,31 +146,74 @@ def in_flight() -> Count:
     return Count("predictions", filter=Q(predictions__status__in=ACTIVE))
 
 
+# Ready instances per version, cached briefly in each process: the warm path should not
+# ask the database which instances exist on every prediction.
+READY_CACHE_SECONDS = 1.0
+_ready: dict[str, tuple[float, list[Instance]]] = {}
+_ready_lock = threading.Lock()
+
+
+def _ready_instances(version_id: str, *, fresh: bool = False) -> list[Instance]:
+    now = time.monotonic()
+    with _ready_lock:
+        cached = _ready.get(version_id)
+    if cached is not None and not fresh and cached[0] > now:
+        return cached[1]
+    instances = list(
+        Instance.objects.filter(version_id=version_id, status=Instance.Status.READY).order_by(
+            "busy", "last_used_at", "id"
+        )
+    )
+    with _ready_lock:
+        _ready[version_id] = (now + READY_CACHE_SECONDS, instances)
+    return instances
+
+
+def forget_ready_instances() -> None:
+    with _ready_lock:
+        _ready.clear()
+
+
 def reserve_ready_instance(version: Version, prediction: Prediction) -> Instance | None:
-    """Pick the least busy ready instance with a free slot and assign the prediction to it."""
-    with transaction.atomic():
-        ids = list(
-            Instance.objects.filter(version=version, status=Instance.Status.READY)
-            .values_list("id", flat=True)
-            .order_by("id")
-        )
-        if not ids:
-            return None
-        # Lock in a fixed order so concurrent dispatchers queue up instead of deadlocking.
-        list(Instance.objects.select_for_update().filter(id__in=ids).order_by("id").values("id"))
-        candidates = (
-            Instance.objects.filter(id__in=ids)
-            .annotate(busy=in_flight())
-            .order_by("busy", "last_used_at", "id")
-        )
-        for instance in candidates:
-            if instance.busy < instance.concurrency:
-                now = timezone.now()
-                Prediction.objects.filter(pk=prediction.pk).update(instance=instance)
-                Instance.objects.filter(pk=instance.pk).update(last_used_at=now)
-                prediction.instance = instance
+    """Take a free slot on a ready instance of the version: one conditional UPDATE, no
+    locks held. The caller records the instance on the prediction once Cog accepts it."""
+    tried: set[int] = set()
+    for fresh in (False, True):
+        for instance in _ready_instances(version.pk, fresh=fresh):
+            if instance.pk in tried:
+                continue
+            tried.add(instance.pk)
+            taken = Instance.objects.filter(
+                pk=instance.pk, status=Instance.Status.READY, busy__lt=F("concurrency")
+            ).update(busy=F("busy") + 1, last_used_at=timezone.now())
+            if taken:
                 return instance
     return None
+
+
+def release_slot(instance_id: int | None) -> None:
+    if instance_id is not None:
+        Instance.objects.filter(pk=instance_id, busy__gt=0).update(busy=F("busy") - 1)
+
+
+def recount_busy() -> int:
+    """Set `busy` from the predictions actually running (repairs slots lost to crashes)."""
+    running = (
+        Prediction.objects.filter(instance=OuterRef("pk"), status__in=ACTIVE)
+        .values("instance")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    counted = Coalesce(Subquery(running), 0)
+    drifted = (
+        Instance.objects.filter(status=Instance.Status.READY)
+        .annotate(actual=counted)
+        .exclude(busy=F("actual"))
+    )
+    return sum(
+        Instance.objects.filter(pk=pk).update(busy=actual)
+        for pk, actual in drifted.values_list("pk", "actual")
+    )
 
 
 def ensure_url_instances(version: Version) -> None:

@@ -7,6 +7,7 @@ crash mid-install never leaves a half-built environment that looks usable.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import hashlib
@@ -127,15 +128,27 @@ def run_logged(
     )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
-    for line in process.stdout:
-        log(line.rstrip("\n"))
+    recent: collections.deque[str] = collections.deque(maxlen=12)
+    for raw in process.stdout:
+        line = raw.rstrip("\n")
+        log(line)
+        if line.strip():
+            recent.append(line.strip())
         if time.monotonic() > deadline:
             process.kill()
             raise EnvironmentBuildError(f"{command[0]} took longer than {timeout:.0f} s.")
     if process.wait() != 0:
         raise EnvironmentBuildError(
-            f"`{' '.join(command[:4])} …` failed with exit code {process.returncode}."
+            f"`{' '.join(command[:4])} …` failed with exit code {process.returncode}: "
+            + _reason(list(recent))
         )
+
+
+def _reason(lines: list[str]) -> str:
+    """What a failed uv run said about why: from its `error:` line to the end."""
+    starts = [i for i, line in enumerate(lines) if line.startswith(("error:", "ERROR"))]
+    chosen = lines[starts[-1] :] if starts else lines[-3:]
+    return " ".join(chosen)[:1000] or "no output"
 
 
 def ensure(config: CogConfig, *, requirements: str, log: Log) -> Path:

@@ -48,7 +48,7 @@ from registry.inference.base import (
     in_flight,
     reserve_ready_instance,
 )
-from registry.inference.cog_client import CogClient, CogError
+from registry.inference.cog_client import CogClient, CogError, CogHealth
 from registry.inference.cog_http import CogHttpBackend
 from registry.models import Instance, Prediction, Version
 
@@ -336,7 +336,8 @@ class LocalCogBackend(CogHttpBackend):
                 return
             stale = (
                 instance.heartbeat_at is None
-                or (timezone.now() - instance.heartbeat_at).total_seconds() > 30
+                or (timezone.now() - instance.heartbeat_at).total_seconds()
+                > 2 * settings.VITRINE_ORPHAN_SECONDS
             )
             if stale and not (instance.pid and instance.host == HOST and pid_alive(instance.pid)):
                 Instance.objects.filter(pk=instance.pk, status=Instance.Status.STARTING).update(
@@ -366,8 +367,8 @@ class LocalCogBackend(CogHttpBackend):
                 host=HOST, kind=Instance.Kind.PROCESS, status=Instance.Status.READY
             )
             .exclude(version=exclude_version)
-            .annotate(busy=in_flight())
-            .filter(busy=0)
+            .annotate(running=in_flight())
+            .filter(running=0)
             .order_by("last_used_at")
             .first()
         )
@@ -586,6 +587,7 @@ class LocalCogBackend(CogHttpBackend):
             Instance.objects.filter(pk__in=alive).update(heartbeat_at=now)
         self._stop_idle(now)
         self._adopt_orphans(now)
+        self._watch_adopted_starting()
         super().supervise()
 
     def _stop_idle(self, now: Any) -> None:
@@ -597,13 +599,17 @@ class LocalCogBackend(CogHttpBackend):
                 status=Instance.Status.READY,
                 last_used_at__lt=cutoff,
             )
-            .annotate(busy=in_flight())
-            .filter(busy=0)
+            .annotate(running=in_flight())
+            .filter(running=0)
         )
         for instance in idle:
             self.stop_instance(instance, reason="Stopped after being idle.")
 
     def _adopt_orphans(self, now: Any) -> None:
+        """Instances whose starter stopped reporting: take over the live ones (a ready one
+        keeps serving; a starting one is watched until it is ready), fail the rest."""
+        from registry import predictions
+
         stale = now - timedelta(seconds=settings.VITRINE_ORPHAN_SECONDS)
         orphans = Instance.objects.filter(
             Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True),
@@ -611,20 +617,13 @@ class LocalCogBackend(CogHttpBackend):
             kind=Instance.Kind.PROCESS,
             status__in=(Instance.Status.STARTING, Instance.Status.READY),
         ).exclude(supervisor=self.supervisor_id)
-        from registry import predictions
-
         for instance in orphans:
-            healthy = False
-            if (
-                instance.pid
-                and pid_alive(instance.pid)
-                and instance.status == Instance.Status.READY
-            ):
-                try:
-                    healthy = CogClient(instance.url).health(timeout=1).ready
-                except CogError:
-                    healthy = False
-            if healthy:
+            alive = bool(instance.pid) and pid_alive(instance.pid or 0)
+            health = self._probe(instance) if alive else None
+            booting = instance.status == Instance.Status.STARTING and (
+                health is None or health.status == "STARTING"
+            )
+            if alive and ((health is not None and health.ready) or booting):
                 assert instance.pid is not None
                 Instance.objects.filter(pk=instance.pk).update(
                     supervisor=self.supervisor_id, heartbeat_at=now
@@ -636,6 +635,36 @@ class LocalCogBackend(CogHttpBackend):
                 reason = "The model process was lost with the worker that started it."
                 self.stop_instance(instance, reason=reason, status=Instance.Status.FAILED)
                 predictions.fail_on_instance(instance_id=instance.pk, reason=reason)
+
+    def _probe(self, instance: Instance) -> CogHealth | None:
+        try:
+            return CogClient(instance.url).health(timeout=1)
+        except CogError:
+            return None
+
+    def _watch_adopted_starting(self) -> None:
+        """An adopted instance that was still starting: mark it ready (or failed) ourselves,
+        since the process that waited for it is gone."""
+        with self._lock:
+            adopted = [pk for pk, t in self._tracked.items() if t.process is None]
+        if not adopted:
+            return
+        for instance in Instance.objects.filter(pk__in=adopted, status=Instance.Status.STARTING):
+            health = self._probe(instance)
+            age = (timezone.now() - instance.created_at).total_seconds()
+            if health is not None and health.ready:
+                Instance.objects.filter(pk=instance.pk).update(
+                    status=Instance.Status.READY,
+                    ready_at=timezone.now(),
+                    setup_logs=health.setup_logs,
+                    last_used_at=timezone.now(),
+                )
+            elif (health is not None and health.status in ("SETUP_FAILED", "DEFUNCT")) or (
+                age > settings.VITRINE_BOOT_TIMEOUT
+            ):
+                logs = health.setup_logs if health is not None else ""
+                self.stop_instance(instance, reason="setup failed", status=Instance.Status.FAILED)
+                self._mark_failed(instance, "The model's setup() failed.", logs)
 
 
 def _terminate(pid: int, process: subprocess.Popen[bytes] | None, grace: float = 5.0) -> None:

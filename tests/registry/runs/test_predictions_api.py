@@ -255,3 +255,47 @@ def test_run_of_an_iterator_model_yields_items(
 @pytest.fixture
 def auth_client(replicate_client: Any) -> Any:
     return replicate_client
+
+
+def test_another_users_uploaded_file_cannot_be_used_by_guessing_its_id(
+    cog_live: Any,
+    user: Any,
+    other_user: Any,
+    make_token: Any,
+    replicate_client: Any,
+    tmp_path: Path,
+) -> None:
+    version = publish(ModelFactory(owner=user.owner, name="files"), "files", user)
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"private words")
+    mine = replicate_client.files.create(secret)
+    stranger = replicate.Client(api_token=make_token(other_user), base_url=cog_live.url)
+    with pytest.raises(ReplicateError) as error:
+        stranger.predictions.create(version=version.id, input={"file": mine.urls["get"]})
+    assert error.value.status == 422
+    assert "input.file" in error.value.detail
+    # Once a prediction that used it is shared (an example), others may run it again.
+    prediction = replicate_client.predictions.create(
+        version=version.id, input={"file": mine.urls["get"]}
+    )
+    prediction.wait()
+    from registry import services
+
+    services.example_add(
+        actor=user, model=version.model, prediction=Prediction.objects.get(pk=prediction.id)
+    )
+    rerun = stranger.predictions.create(version=version.id, input={"file": mine.urls["get"]})
+    rerun.wait()
+    assert rerun.status == "succeeded" and rerun.output["size"] == len(b"private words")
+
+
+def test_file_outputs_inside_objects_keep_their_field_names(
+    cog_live: Any, user: Any, replicate_client: Any
+) -> None:
+    version = publish(ModelFactory(owner=user.owner, name="files"), "files", user)
+    output = replicate_client.run(
+        f"alice/files:{version.id}",
+        input={"file": "data:text/plain;base64,YWJj"},
+        use_file_output=False,
+    )
+    assert output["reversed"].endswith("/reversed.txt")
