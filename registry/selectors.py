@@ -156,3 +156,28 @@ def account_for(user: User) -> Owner:
 
 def token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+
+
+# Reads of the catalog's run pages (appended; their imports kept here to stay append-only).
+from collections.abc import Iterable  # noqa: E402
+
+from registry.models import Build, File  # noqa: E402
+
+
+def build_list(*, model: MLModel, user: Actor) -> QuerySet[Build]:
+    """A model's builds, newest first, for those who may publish to it (none for others)."""
+    if not can_write_owner(user, model.owner):
+        return Build.objects.none()
+    return (
+        Build.objects.filter(model=model)
+        .select_related("version", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def files_by_id(ids: Iterable[str]) -> dict[str, File]:
+    """Uploaded files with their owners, by id (to name and link a prediction's inputs)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {f.pk: f for f in File.objects.filter(pk__in=wanted).select_related("owner")}
