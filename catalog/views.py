@@ -495,7 +495,11 @@ def _writable_model(request: HttpRequest, owner: str, name: str) -> MLModel:
 @require_http_methods(["GET", "POST"])
 def version_new(request: HttpRequest, owner: str, name: str) -> HttpResponse:
     model = _writable_model(request, owner, name)
-    form = VersionUploadForm(request.POST or None, request.FILES or None)
+    form = (
+        VersionUploadForm(request.POST, request.FILES)
+        if request.method == "POST"
+        else VersionUploadForm()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             build = builds.build_create_from_archive(

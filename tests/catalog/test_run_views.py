@@ -389,7 +389,7 @@ def test_the_prediction_page_takes_the_same_queries_for_one_file_input_or_many(
         user, model, input={"image": uploaded(), "mask": uploaded()}, output=["https://x/1.png"]
     )
     client.force_login(user)
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(6) as few:
         client.get(f"/p/{one.pk}")
     with django_assert_max_num_queries(len(few)):
         client.get(f"/p/{many.pk}")
@@ -427,6 +427,9 @@ def test_an_upload_that_is_not_a_tar_gz_is_refused_next_to_the_field(
         "Must be a .tar.gz archive of a Cog project." in response.context["form"].errors["source"]
     )
     assert not Build.objects.exists()
+    nothing = signed_in.post("/alice/hello/versions/new", {})
+    assert nothing.status_code == 422
+    assert nothing.context["form"].errors["source"] == ["This field is required."]
 
 
 def test_an_archive_over_the_limit_is_refused(signed_in: Client, user: Any, settings: Any) -> None:
@@ -511,7 +514,7 @@ def test_the_build_page_takes_a_fixed_number_of_queries(
     build = build_of(model, user, status="succeeded", version=model.latest_version)
     for _ in range(5):
         build_of(model, user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         signed_in.get(f"/alice/hello/builds/{build.pk}")
     with django_assert_max_num_queries(4):
         signed_in.get(f"/alice/hello/builds/{build.pk}/status")
