@@ -242,9 +242,13 @@ def _start_prediction(
             source=Prediction.Source.WEB,
         )
     except InvalidInput as e:
+        inputs = {f.name for f in schema_forms.form_fields(version.openapi_schema)}
         errors: dict[str, list[str]] = {}
         for name, field_messages in e.fields.items():
-            field = name.removeprefix("input.") if name != "input" else schema_forms.NON_FIELD
+            field = name.removeprefix("input.")
+            if field not in inputs:  # about the input as a whole, or not about it at all
+                field_messages = [f"{name}: {m}" for m in field_messages]
+                field = schema_forms.NON_FIELD
             errors.setdefault(field, []).extend(field_messages)
         return errors
     except VitrineError as e:

@@ -116,6 +116,26 @@ def test_the_uploads_of_a_refused_form_are_not_stored(signed_in: Client, user: A
     assert not File.objects.exists()
 
 
+def test_a_refusal_by_the_registry_is_shown_next_to_the_fields_it_names(
+    signed_in: Client, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for the registry: both sides validate against the same schema, so a
+    # refusal after the catalog's own check cannot be produced for real.
+    from catalog import views
+    from registry.errors import InvalidInput
+
+    def refuse(**kwargs: Any) -> None:
+        raise InvalidInput({"input.text": ["Too rude."], "input": ["Too long overall."]})
+
+    monkeypatch.setattr(views.predictions, "prediction_create", refuse)
+    schema_model(user.owner)
+    response = signed_in.post("/alice/hello", {"text": "Bob"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert '<p class="field__error">Too rude.</p>' in html
+    assert "input: Too long overall." in html
+
+
 def test_the_playground_shows_runs_of_its_own_model_only(
     signed_in: Client, user: Any, other_user: Any
 ) -> None:
