@@ -120,6 +120,15 @@ class ModelCreateForm(forms.Form):
         return data
 
 
+class VersionUploadForm(forms.Form):
+    source = forms.FileField(
+        label="Project archive",
+        help_text="A .tar.gz of the folder that holds cog.yaml and predict.py, with cog.yaml "
+        "at its top level.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".tar.gz,.tgz,application/gzip"}),
+    )
+
+
 def add_service_errors(form: forms.Form, error: VitrineError, *, conflict_field: str) -> None:
     """Put a service's refusal next to the field it is about."""
     if isinstance(error, InvalidInput):

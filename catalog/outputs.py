@@ -28,6 +28,9 @@ _EXTENSIONS: dict[str, PartKind] = {
     **dict.fromkeys(("mp4", "webm", "mov", "mkv", "m4v"), "video"),
 }
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?[;,]")
+# Outputs that came back inline are stored under their content's digest (and a suffix the
+# storage adds on a clash): not a name to offer for a download.
+_DIGEST_NAME = re.compile(r"^[0-9a-f]{32}(_[A-Za-z0-9]{7})?(?P<extension>\.\w+)?$")
 
 
 @dataclass
@@ -37,10 +40,13 @@ class OutputPart:
     label: str = ""
     items: list[OutputPart] = field(default_factory=list)
     fields: list[tuple[str, OutputPart]] = field(default_factory=list)
+    filename: str = ""
 
     @property
     def file_name(self) -> str:
-        """A name for a download link: the URL's last path segment."""
+        """A name for a download link: the one given, else the URL's last path segment."""
+        if self.filename:
+            return self.filename
         text = str(self.value or "")
         if text.startswith("data:"):
             mime = _DATA_URL.match(text)
@@ -60,6 +66,13 @@ def output_parts(
     if streaming and part.kind == "stream":
         part.label = "streaming"
     return part
+
+
+def value_part(
+    document: JSON | None, schema: JSON, value: Any, *, name: str = "", hint: str = ""
+) -> OutputPart:
+    """One value (an input, say) shaped for display by its own schema."""
+    return _part(document, schema, value, hint=hint, name=name)
 
 
 def _part(
@@ -98,10 +111,20 @@ def _part(
         return OutputPart("number", value)
     text = str(value)
     if schema.get("format") == "uri" or _looks_like_file_url(text, schema):
-        return OutputPart(_media_of(text, schema, hint=hint, name=name), text)
+        kind = _media_of(text, schema, hint=hint, name=name)
+        return OutputPart(kind, text, filename=_stored_name(text, name))
     if primary_type(schema) in ("object", "array"):
         return OutputPart("json", json.dumps(value, indent=2, ensure_ascii=False))
     return OutputPart("text", text)
+
+
+def _stored_name(url: str, name: str) -> str:
+    """A download name for a file stored under its digest: the output's own name."""
+    last = unquote(urlparse(url).path.rsplit("/", 1)[-1])
+    match = _DIGEST_NAME.match(last)
+    if not match:
+        return ""
+    return f"{name or 'output'}{match['extension'] or ''}"
 
 
 def _looks_like_file_url(text: str, schema: JSON) -> bool:

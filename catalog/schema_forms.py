@@ -328,16 +328,20 @@ def input_from_form(
     files: MultiValueDict[str, Any] | None = None,
     *,
     store_file: StoreFile = data_url,
+    max_file_bytes: int = MAX_INLINE_FILE_BYTES,
 ) -> Submission:
     """The JSON input a submitted playground form stands for. Empty fields are left out,
-    so that the model's defaults apply; `errors` holds values that could not be read."""
+    so that the model's defaults apply; `errors` holds values that could not be read
+    (uploads larger than `max_file_bytes` among them)."""
     files = files if files is not None else MultiValueDict()
     value: JSON = {}
     errors: dict[str, list[str]] = {}
     for prop in input_properties(document):
         form_field = _field(prop)
         try:
-            present, converted = _convert(form_field, prop.schema, data, files, store_file)
+            present, converted = _convert(
+                form_field, prop.schema, data, files, store_file, max_file_bytes
+            )
         except _Unreadable as e:
             errors[prop.name] = [str(e)]
             continue
@@ -352,12 +356,13 @@ def _convert(
     data: MultiValueDict[str, Any],
     files: MultiValueDict[str, Any],
     store_file: StoreFile,
+    max_file_bytes: int,
 ) -> tuple[bool, Any]:
     name = form_field.name
     if form_field.widget == "checkbox":
         return True, _truthy(data.get(name))
     if form_field.widget == "file":
-        return _convert_files(form_field, data, files, store_file)
+        return _convert_files(form_field, data, files, store_file, max_file_bytes)
     raw = str(data.get(name) or "")
     if not raw.strip():
         return False, None
@@ -383,12 +388,15 @@ def _convert_files(
     data: MultiValueDict[str, Any],
     files: MultiValueDict[str, Any],
     store_file: StoreFile,
+    max_file_bytes: int,
 ) -> tuple[bool, Any]:
     uploads = [f for f in files.getlist(form_field.name) if getattr(f, "size", 0)]
     for upload in uploads:
-        if upload.size > MAX_INLINE_FILE_BYTES:
-            limit = MAX_INLINE_FILE_BYTES // (1024 * 1024)
-            raise _Unreadable(f"{upload.name} is too large: files up to {limit} MB can be sent.")
+        if upload.size > max_file_bytes:
+            raise _Unreadable(
+                f"{upload.name} is too large ({size_text(upload.size)}): "
+                f"files up to {size_text(max_file_bytes)} can be sent."
+            )
     urls = [line.strip() for line in str(data.get(form_field.url_name) or "").splitlines()]
     urls = [u for u in urls if u]
     for url in urls:
@@ -404,6 +412,14 @@ def _convert_files(
             raise _Unreadable("Enter one URL.")
         return True, urls[0]
     return False, None
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: "812 bytes", "4.2 KB", "100 MB"."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} byte{'' if size == 1 else 's'}"
 
 
 def _enum_value(raw: str, choices: list[Any]) -> Any:
@@ -616,9 +632,12 @@ def submit(
     files: MultiValueDict[str, Any] | None = None,
     *,
     store_file: StoreFile = data_url,
+    max_file_bytes: int = MAX_INLINE_FILE_BYTES,
 ) -> Submission:
     """Read a submitted playground form and validate it: the JSON input, or messages."""
-    submission = input_from_form(document, data, files, store_file=store_file)
+    submission = input_from_form(
+        document, data, files, store_file=store_file, max_file_bytes=max_file_bytes
+    )
     for name, messages in validate_input(document, submission.input).items():
         if name not in submission.errors:  # an unreadable value is reason enough
             submission.errors[name] = messages

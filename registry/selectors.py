@@ -7,6 +7,7 @@ its owner's members.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -15,8 +16,10 @@ from django.db.models import Q, QuerySet
 from registry.errors import NotFound
 from registry.models import (
     ApiToken,
+    Build,
     Collection,
     Example,
+    File,
     Hardware,
     MLModel,
     Owner,
@@ -156,3 +159,22 @@ def account_for(user: User) -> Owner:
 
 def token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+
+
+def build_list(*, model: MLModel, user: Actor) -> QuerySet[Build]:
+    """A model's builds, newest first, for those who may publish to it (none for others)."""
+    if not can_write_owner(user, model.owner):
+        return Build.objects.none()
+    return (
+        Build.objects.filter(model=model)
+        .select_related("version", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def files_by_id(ids: Iterable[str]) -> dict[str, File]:
+    """Uploaded files with their owners, by id (to name and link a prediction's inputs)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {f.pk: f for f in File.objects.filter(pk__in=wanted).select_related("owner")}

@@ -4,7 +4,6 @@ and prediction outputs."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,20 +149,3 @@ def get_item(mapping: Any, key: str) -> Any:
 @register.filter
 def describe_schema(schema: Any) -> str:
     return describe(schema) if isinstance(schema, dict) and schema else "nothing"
-
-
-@register.filter
-def input_display(value: Any) -> dict[str, str]:
-    """How a prediction's input value is shown: {kind: null|upload|url|json|text, text}."""
-    if value is None:
-        return {"kind": "null", "text": "null"}
-    if isinstance(value, bool):
-        return {"kind": "text", "text": "true" if value else "false"}
-    if isinstance(value, dict | list):
-        return {"kind": "json", "text": json.dumps(value, indent=2, ensure_ascii=False)}
-    text = str(value)
-    if text.startswith("data:"):
-        return {"kind": "upload", "text": "an uploaded file"}
-    if text.startswith(("http://", "https://")):
-        return {"kind": "url", "text": text}
-    return {"kind": "text", "text": text}

@@ -55,4 +55,46 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
+
+  // The playground's Run button says what is happening, and is not pressed twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.classList.contains("schema-form")) return;
+    var button = form.querySelector("button[type=submit]");
+    if (!button) return;
+    setTimeout(function () { button.disabled = true; button.textContent = "Starting…"; });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll(".schema-form button[type=submit]").forEach(function (button) {
+      button.disabled = false;
+      button.textContent = "Run";
+    });
+  });
+
+  // Files larger than the server takes are refused before they are sent.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type !== "file" || !input.form) return;
+    var limit = Number(input.form.getAttribute("data-max-bytes"));
+    if (!limit) return;
+    var big = Array.prototype.filter.call(input.files, function (f) { return f.size > limit; })[0];
+    input.setCustomValidity(big ? big.name + " is too large: files up to " +
+      input.form.getAttribute("data-max-text") + " can be sent." : "");
+    if (big) input.reportValidity();
+  });
+
+  // Growing logs stay scrolled to their end, unless the reader has scrolled up.
+  var stickToEnd = true;
+  function followLogs(root) {
+    if (!stickToEnd || !root.querySelectorAll) return;
+    root.querySelectorAll(".logs[data-follow]").forEach(function (logs) {
+      logs.scrollTop = logs.scrollHeight;
+    });
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var logs = event.detail.target.querySelector && event.detail.target.querySelector(".logs[data-follow]");
+    stickToEnd = !logs || logs.scrollHeight - logs.scrollTop - logs.clientHeight < 24;
+  });
+  document.addEventListener("htmx:load", function (event) { followLogs(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { followLogs(document); });
 })();

@@ -109,6 +109,20 @@ def test_no_output_says_so() -> None:
     assert "No output." in render_output(cog_schema("hello"), None)
 
 
+def test_a_file_stored_under_its_digest_is_offered_under_its_outputs_name() -> None:
+    document = {"components": {"schemas": {"Output": {
+        "type": "object",
+        "properties": {"reversed": {"type": "string", "format": "uri"}},
+    }}}}  # fmt: skip
+    stored = "http://v/media/outputs/a9/b33517a64fdcca540c24062c74c143b0_eUWumlH.txt"
+    part = output_parts(document, {"reversed": stored})
+    assert part.fields[0][1].file_name == "reversed.txt"
+    assert (
+        output_parts(document, {"reversed": "http://v/o/x/sepia.png"}).fields[0][1].file_name
+        == "sepia.png"
+    )
+
+
 def test_without_a_schema_files_still_look_like_files() -> None:
     assert output_parts(None, "https://x/a.png").kind == "image"
     assert output_parts(None, "just text").kind == "text"
@@ -118,10 +132,16 @@ def test_without_a_schema_files_still_look_like_files() -> None:
 # The prediction partial in each state ---------------------------------------------------
 
 
-def render_prediction(prediction: Prediction, poll_url: str = "") -> str:
+def render_prediction(prediction: Prediction, poll_url: str = "", where: str = "page") -> str:
     return render_to_string(
         "catalog/partials/prediction_status.html",
-        {"prediction": prediction, "poll_url": poll_url, "document": None},
+        {
+            "prediction": prediction,
+            "poll_url": poll_url,
+            "poll_every": "500ms",
+            "document": None,
+            "where": where,
+        },
     )
 
 
@@ -131,7 +151,7 @@ def test_a_starting_prediction_waits_and_polls() -> None:
     html = render_prediction(prediction, poll_url="/p/x/status")
     assert "status--starting" in html and "Starting" in html
     assert "Waiting for the model to start" in html
-    assert 'hx-get="/p/x/status" hx-trigger="every 1s"' in html
+    assert 'hx-get="/p/x/status" hx-trigger="every 500ms"' in html
     assert "spinner" in html
 
 
@@ -148,7 +168,7 @@ def test_a_processing_prediction_shows_logs_partial_output_and_elapsed_time() ->
     html = render_prediction(prediction, poll_url="/p/x/status")
     assert "Processing" in html
     assert "Once upon" in html and "is-streaming" in html
-    assert "step 1/10" in html and '<details class="prediction__logs" open>' in html
+    assert "step 1/10" in html and '<pre class="logs" data-follow>' in html  # kept at its end
     assert "3.0s" in html or "3.1s" in html
     assert "hx-trigger" in html
 
@@ -168,6 +188,19 @@ def test_a_succeeded_prediction_shows_its_output_and_stops_polling() -> None:
     assert "hello Alice" in html
     assert "1.0s" in html and "predict time 0.80s" in html
     assert "hx-trigger" not in html and "spinner" not in html
+    assert "<dt>Predict time</dt><dd>0.80s</dd>" in html  # the page's timings
+    assert "Boot time" not in html  # a warm run
+
+
+@pytest.mark.django_db
+def test_the_playground_folds_finished_logs_away_unless_the_run_failed() -> None:
+    succeeded = PredictionFactory(status="succeeded", logs="all good")
+    failed = PredictionFactory(status="failed", output=None, error="boom", logs="Traceback")
+    assert '<details class="prediction__logs">' in render_prediction(succeeded, where="playground")
+    assert '<details class="prediction__logs" open>' in render_prediction(
+        failed, where="playground"
+    )
+    assert "Timings" not in render_prediction(succeeded, where="playground")
 
 
 @pytest.mark.django_db
@@ -184,4 +217,4 @@ def test_a_failed_prediction_shows_its_error() -> None:
 @pytest.mark.django_db
 def test_a_canceled_prediction_says_so() -> None:
     html = render_prediction(PredictionFactory(status="canceled", output=None))
-    assert "status--canceled" in html and "was canceled" in html
+    assert "status--canceled" in html and "was canceled before it returned anything" in html

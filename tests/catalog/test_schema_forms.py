@@ -289,11 +289,22 @@ def test_file_lists_take_several_uploads_and_urls() -> None:
     assert result.input["photos"] == ["a.png", "b.png", "https://x/c.png"]
 
 
-def test_a_file_over_the_inline_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(schema_forms, "MAX_INLINE_FILE_BYTES", 2)
+def test_a_file_over_the_limit_is_refused_with_both_sizes() -> None:
     upload = SimpleUploadedFile("a.png", b"abc", content_type="image/png")
-    result = input_from_form(cog_schema("sdxl"), form(), MultiValueDict({"image": [upload]}))
-    assert "too large" in result.errors["image"][0]
+    result = input_from_form(
+        cog_schema("sdxl"), form(), MultiValueDict({"image": [upload]}), max_file_bytes=2
+    )
+    assert result.errors["image"] == [
+        "a.png is too large (3 bytes): files up to 2 bytes can be sent."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(1, "1 byte"), (812, "812 bytes"), (4300, "4.2 KB"), (100 * 1024**2, "100 MB")],
+)
+def test_sizes_read_as_people_write_them(size: int, text: str) -> None:
+    assert schema_forms.size_text(size) == text
 
 
 # Validation ------------------------------------------------------------------------------

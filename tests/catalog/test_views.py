@@ -179,13 +179,6 @@ def test_a_schema_invalid_submission_is_answered_with_messages_next_to_the_field
     assert 'value="9"' in html  # what was typed is kept
 
 
-def test_a_valid_submission_says_running_arrives_with_the_backend(client: Client) -> None:
-    model = hello_model()
-    response = client.post(f"/{model.owner.username}/hello", {"text": "Bob", "repeat": "2"})
-    assert response.status_code == 200
-    assert "Running models arrives with the inference backend" in response.content.decode()
-
-
 def test_a_version_page_has_its_own_schema_table_and_playground(client: Client) -> None:
     model = hello_model()
     old = VersionFactory(model=model, openapi_schema=cog_schema("whisper"))
@@ -430,10 +423,6 @@ def test_an_organization_member_may_create_models_for_it(signed_in: Client, user
 
 
 # Errors ------------------------------------------------------------------------------------
-
-
-def test_the_prediction_url_is_reserved_and_404s_for_now(client: Client) -> None:
-    assert client.get("/p/abc").status_code == 404
 
 
 def test_the_404_page_is_the_sites_own(client: Client) -> None:

@@ -168,10 +168,8 @@ def test_a_schema_invalid_value_gets_the_servers_message_next_to_its_field(
     page.fill("#input-repeat", "2")
     page.select_option("#input-style", "shout")
     page.click("button:has-text('Run')")
-    assert (
-        "Running models arrives with the inference backend" in page.locator(".notice").inner_text()
-    )
-    assert page.locator(".field__error").count() == 0
+    # Valid now; running needs an account (tests/catalog/browser/test_runs_in_chromium.py).
+    page.wait_for_url("**/login?next=/vitrine/hello")
 
 
 def test_the_browser_checks_what_html_can_before_sending(
