@@ -357,7 +357,11 @@ def _store_data_uri(value: str, name_hint: str) -> str:
     stem = get_valid_filename(name_hint) or "output"
     name = f"outputs/{digest[:2]}/{digest[2:34]}/{stem}{extension}"
     if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(content))
+        saved = default_storage.save(name, ContentFile(content))
+        if saved != name:
+            # Another webhook carrying the same output stored it first: the path names the
+            # content, so theirs is ours too.
+            default_storage.delete(saved)
     return absolute_file_url(name)
 
 
