@@ -188,6 +188,14 @@ SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "database")
 MEILISEARCH_URL = os.environ.get("MEILISEARCH_URL", "")
 MEILISEARCH_API_KEY = os.environ.get("MEILISEARCH_API_KEY", "")
 MEILISEARCH_INDEX = os.environ.get("MEILISEARCH_INDEX", "vitrine-models")
+MEILISEARCH_TIMEOUT = env_int("MEILISEARCH_TIMEOUT", 2)
+# After the configured backend fails, search the database for this long before trying it
+# again (so that a dead Meilisearch costs one timeout, not one per search).
+SEARCH_RETRY_SECONDS = env_int("SEARCH_RETRY_SECONDS", 30)
+# PostgreSQL text search configuration (stemming, stop words) of the database backend.
+SEARCH_TEXT_CONFIG = os.environ.get("SEARCH_TEXT_CONFIG", "english")
+# How often recent run counts ("trending") are recomputed while runs come in.
+SEARCH_POPULARITY_REFRESH_SECONDS = env_int("SEARCH_POPULARITY_REFRESH_SECONDS", 600)
 
 INFERENCE_BACKENDS = {
     "local": "registry.inference.local.LocalCogBackend",

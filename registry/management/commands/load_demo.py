@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from registry import services
+from registry import search, services
 from registry.models import Collection, CollectionItem, MLModel, Owner, Version
 
 CATALOG = Path(__file__).resolve().parents[2] / "demo" / "catalog.json"
@@ -64,4 +64,5 @@ class Command(BaseCommand):
                     model=model,
                     defaults={"position": collection.items.count()},
                 )
+        search.index_models(MLModel.objects.values_list("pk", flat=True))
         self.stdout.write(f"Demo catalog ready: {MLModel.objects.count()} models.")
