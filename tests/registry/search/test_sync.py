@@ -291,3 +291,56 @@ def test_the_demo_catalog_is_searchable_after_loading(db: Any) -> None:
     call_command("load_demo", stdout=StringIO())
     assert SearchDocument.objects.count() == MLModel.objects.count() > 0
     assert "vitrine/sentiment" in names(search_models(user=None, text="sentiment"))
+
+
+def test_reindex_rebuilds_documents_and_reports_progress(make_model: MakeModel) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    model = make_model("openai/whisper", "Speech recognition")
+    SearchDocument.objects.all().delete()
+    SearchTerm.objects.all().delete()
+    out = StringIO()
+    call_command("reindex", stdout=out)
+    assert "documents: 1/1" in out.getvalue()
+    assert "Search ready (database)" in out.getvalue()
+    assert document(model).summary_text == "Speech recognition"
+    assert SearchTerm.objects.get(term="speech").frequency == 1
+    assert names(search_models(user=None, text="speech")) == ["openai/whisper"]
+
+
+def test_reindex_fills_an_external_index_and_clears_its_queue(
+    make_model: MakeModel, settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.registry.search.doubles import RecordingMeiliClient
+
+    settings.SEARCH_BACKEND = "meilisearch"
+    client = RecordingMeiliClient()
+    backends.search_backend()._client = client
+    model = make_model("openai/whisper", "Speech recognition")
+    assert SearchSyncPending.objects.count() == 1
+    out = StringIO()
+    call_command("reindex", stdout=out)
+    assert "meilisearch: 1/1" in out.getvalue()
+    assert set(client.documents["vitrine-models"]) == {model.pk}
+    assert not SearchSyncPending.objects.exists()
+
+
+def test_reindex_fails_loudly_when_the_external_index_is_unreachable(
+    make_model: MakeModel, settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.SEARCH_BACKEND = "meilisearch"
+    settings.MEILISEARCH_URL = ""
+    make_model("openai/whisper")
+    with pytest.raises(CommandError, match="MEILISEARCH_URL is not set"):
+        call_command("reindex", stdout=StringIO())
+    assert SearchDocument.objects.count() == 1  # the documents were rebuilt all the same
