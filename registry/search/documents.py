@@ -32,6 +32,8 @@ from registry.models import (
 from registry.search import ranking
 from registry.signatures import MEDIA_KINDS, derive_signature
 
+WORD_KINDS: Final = frozenset({"text", *MEDIA_KINDS})
+
 BATCH_SIZE: Final = 500
 README_CHARS: Final = 2000
 # Vocabulary words: start with a letter, 3 to 32 characters.
@@ -171,7 +173,9 @@ def document_for(
         *(_SEPARATORS.sub(" ", tag) for tag in tags),
     ]
     summary = [model.description, *(name for _, name in collections)]
-    fields = [*schema_words(schema), *(k for k in signature.outputs if k in MEDIA_KINDS)]
+    # What it takes and returns, in words: "speech to text" finds audio-in, text-out.
+    kinds = [k for k in (*signature.inputs, *signature.outputs) if k in WORD_KINDS]
+    fields = [*schema_words(schema), *dict.fromkeys(kinds)]
     return SearchDocument(
         model_id=model.pk,
         owner_id=owner.pk,
