@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from registry import search
 from tests.factories import CollectionFactory, add_to_collection
-from tests.registry.search.conftest import MakeModel, make_model  # noqa: F401 - fixture
+from tests.registry.search.helpers import MakeModel
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from registry import search
 from registry.errors import InvalidInput
 from registry.search.service import search_models
 from tests.factories import MembershipFactory, UserFactory
-from tests.registry.search.conftest import MakeModel, names, on_postgres
+from tests.registry.search.helpers import MakeModel, names, on_postgres
 
 pytestmark = pytest.mark.django_db
 

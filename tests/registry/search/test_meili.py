@@ -21,8 +21,8 @@ from registry.search.meili import (
     quote,
 )
 from registry.search.service import search_health, search_models
-from tests.registry.search.conftest import MakeModel, names
 from tests.registry.search.doubles import RecordingMeiliClient
+from tests.registry.search.helpers import MakeModel, names
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from registry.search import sync
 from registry.search.meili import MeilisearchBackend
 from registry.search.service import search_models
 from tests.factories import UserFactory
-from tests.registry.search.conftest import MakeModel, names
+from tests.registry.search.helpers import MakeModel, names
 
 T = TypeVar("T")
 

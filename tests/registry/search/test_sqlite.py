@@ -19,7 +19,7 @@ from django.db import connection
 
 from registry.search import database
 from registry.search.service import search_models
-from tests.registry.search.conftest import MakeModel, names
+from tests.registry.search.helpers import MakeModel, names
 
 ON_SQLITE = connection.vendor == "sqlite"
 sqlite_only = pytest.mark.skipif(not ON_SQLITE, reason="runs in the SQLite child run")

@@ -18,7 +18,7 @@ from tests.factories import (
     VersionFactory,
     add_to_collection,
 )
-from tests.registry.search.conftest import SCHEMAS, MakeModel, names
+from tests.registry.search.helpers import SCHEMAS, MakeModel, names
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,11 @@
+"""Building small catalogs for search tests (the `make_model` fixture uses these)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.db import connection
 from django.utils import timezone
 
@@ -40,9 +41,8 @@ assert set(KINDS) >= {"text", "image", "audio"}
 MakeModel = Callable[..., MLModel]
 
 
-@pytest.fixture
-def make_model(db: Any) -> MakeModel:
-    """A public model with a version, tags and run counts, indexed for search."""
+def model_maker() -> MakeModel:
+    """A function making a public model with a version, tags and run counts, indexed."""
     owners: dict[str, Owner] = {}
 
     def make(
