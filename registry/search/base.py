@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from registry.backends import Health
 from registry.models import MLModel, SearchDocument
-from registry.search.query import exact_full_name, tokens
+from registry.search.query import exact_full_name, signature_intent, tokens
 from registry.selectors import Actor
 
 # Facet name -> how many values a facet lists at most.
@@ -47,6 +47,11 @@ class SearchQuery:
     @property
     def exact_full_name(self) -> str | None:
         return exact_full_name(self.text)
+
+    @property
+    def intent(self) -> tuple[str, str] | None:
+        """What the words ask the model to take and return ("speech to text")."""
+        return signature_intent(self.text)
 
 
 @dataclass(frozen=True)

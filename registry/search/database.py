@@ -34,6 +34,7 @@ from registry.search.base import (
     SearchHits,
     SearchQuery,
 )
+from registry.search.synonyms import synonyms_of
 
 Fragment = tuple[str, list[Any]]
 
@@ -171,15 +172,31 @@ class SqlSearch:
         words = query.tokens
         exact_name = "-".join(words)
         exact_full = query.exact_full_name or ""
+        intent_sql, intent_params = "0", []
+        if query.intent and match is not None:
+            takes, takes_params = self.any_of("d.input_kinds", [query.intent[0]], True)
+            gives, gives_params = self.any_of("d.output_kinds", [query.intent[1]], True)
+            intent_sql = f"CASE WHEN ({takes}) AND ({gives}) THEN 1 ELSE 0 END"
+            intent_params = [*takes_params, *gives_params]
         inner = (
             f"SELECT d.model_id, d.runs_7d, d.run_count, d.updated_at, d.quality, "
             f"({rank_sql}) AS relevance, "
             f"CASE WHEN d.name = %s THEN 1 ELSE 0 END AS exact_name, "
-            f"CASE WHEN d.full_name = %s THEN 1 ELSE 0 END AS exact_full "
+            f"CASE WHEN d.full_name = %s THEN 1 ELSE 0 END AS exact_full, "
+            f"{intent_sql} AS intent "
             f"FROM {self.table} d WHERE {where}"
         )
-        params: list[Any] = [*rank_params, exact_name, exact_full, *where_params]
-        score = f"relevance + quality + {ranking.EXACT_NAME_BONUS} * exact_name"
+        params: list[Any] = [
+            *rank_params,
+            exact_name,
+            exact_full,
+            *intent_params,
+            *where_params,
+        ]
+        score = (
+            f"relevance + quality + {ranking.EXACT_NAME_BONUS} * exact_name"
+            f" + {ranking.SIGNATURE_BONUS} * intent"
+        )
         if query.sort in SORT_COLUMNS:
             order = ", ".join(f"{c} DESC" for c in SORT_COLUMNS[query.sort])
         else:
@@ -249,7 +266,7 @@ class PostgresSearch(SqlSearch):
         groups = []
         for position, word in enumerate(words):
             first = f"{word}:*" if position == len(words) - 1 else word
-            groups.append((first, *corrections.get(word, ())))
+            groups.append((first, *synonyms_of(word), *corrections.get(word, ())))
         return TextMatch(tuple(groups))
 
     def corrections(self, words: list[str]) -> dict[str, tuple[str, ...]]:
@@ -282,7 +299,7 @@ class PostgresSearch(SqlSearch):
         ]
 
     def rank(self, match: TextMatch) -> Fragment:
-        rank = "ts_rank(%s::float4[], d.vector, to_tsquery(%s::regconfig, %s), 0)"
+        rank = "ts_rank(%s::float4[], d.vector, to_tsquery(%s::regconfig, %s), 1)"
         params = [list(ranking.RANK_WEIGHTS), documents.text_config(), self.tsquery(match)]
         return f"{rank} / ({rank} + {ranking.RANK_HALF})", params * 2
 
@@ -308,7 +325,7 @@ class SqliteSearch(SqlSearch):
     )
 
     def text_match(self, words: list[str]) -> TextMatch:
-        return TextMatch(tuple((word,) for word in words))
+        return TextMatch(tuple((word, *synonyms_of(word)) for word in words))
 
     def corrected(self, match: TextMatch) -> TextMatch | None:
         groups = []

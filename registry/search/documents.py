@@ -162,16 +162,18 @@ def document_for(
     schema = model.latest_version.openapi_schema if model.latest_version else None
     context = " ".join([model.name.replace("-", " "), model.description, *tags])
     signature = derive_signature(schema, context=context)
-    spaced_name = _SEPARATORS.sub(" ", model.name)
+    # PostgreSQL's parser splits hyphenated words into their parts already; spelling
+    # names out again would count their words twice.
     names = [
         owner.username,
-        _SEPARATORS.sub(" ", owner.username),
         owner.display_name,
         model.name,
-        spaced_name,
-        spaced_name.replace(" ", ""),  # "realesrgan" finds real-esrgan
-        *(_SEPARATORS.sub(" ", tag) for tag in tags),
+        _SEPARATORS.sub("", model.name),  # "realesrgan" finds real-esrgan
+        *tags,
     ]
+    if connection.vendor != "postgresql":
+        names += [_SEPARATORS.sub(" ", owner.username), _SEPARATORS.sub(" ", model.name)]
+        names += [_SEPARATORS.sub(" ", tag) for tag in tags]
     summary = [model.description, *(name for _, name in collections)]
     # What it takes and returns, in words: "speech to text" finds audio-in, text-out.
     kinds = [k for k in (*signature.inputs, *signature.outputs) if k in WORD_KINDS]

@@ -32,6 +32,7 @@ from registry.search.base import (
     SearchQuery,
     SearchUnavailable,
 )
+from registry.search.synonyms import meili_synonyms
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ INDEX_SETTINGS: Final[dict[str, Any]] = {
         "exactness",
         "updated_at:desc",
     ],
+    "synonyms": meili_synonyms(),
     "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
     "pagination": {"maxTotalHits": 10_000},
 }

@@ -77,6 +77,25 @@ def exact_full_name(text: str) -> str | None:
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
+# Words that name a kind, for "speech to text", "text-to-image", "img2img".
+KIND_WORDS: Final = {
+    **dict.fromkeys(("text", "prompt", "prompts", "words"), "text"),
+    **dict.fromkeys(("image", "images", "img", "photo", "photos", "picture", "pictures"), "image"),
+    **dict.fromkeys(("audio", "speech", "voice", "music", "sound", "song", "songs"), "audio"),
+    **dict.fromkeys(("video", "videos", "vid", "movie", "animation"), "video"),
+}
+_INTENT = re.compile(r"\b([a-z]+)(?:[\s_-]+to[\s_-]+|2)([a-z]+)\b")
+
+
+def signature_intent(text: str) -> tuple[str, str] | None:
+    """(input kind, output kind) when the words say "<kind> to <kind>", else None."""
+    for match in _INTENT.finditer(text.lower()):
+        source, target = KIND_WORDS.get(match.group(1)), KIND_WORDS.get(match.group(2))
+        if source and target:
+            return source, target
+    return None
+
+
 def validate_sort(sort: str) -> str:
     if sort not in SORTS:
         raise InvalidInput.single("sort", f"Must be one of: {', '.join(SORTS)}.")

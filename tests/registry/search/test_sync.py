@@ -58,7 +58,7 @@ def test_the_document_holds_the_weighted_text_and_kinds(make_model: MakeModel) -
         "recognition.",
     )
     row = document(model)
-    assert "openai" in row.names_text and "speech recognition" in row.names_text
+    assert row.names_text == "openai Openai whisper speech-recognition"
     assert row.summary_text == "Convert speech in audio to text"
     assert "audio" in row.schema_text and "Audio file to transcribe" in row.schema_text
     assert row.readme_text == "Whisper Robust speech recognition."
