@@ -194,6 +194,8 @@ MEILISEARCH_TIMEOUT = env_int("MEILISEARCH_TIMEOUT", 2)
 SEARCH_RETRY_SECONDS = env_int("SEARCH_RETRY_SECONDS", 30)
 # PostgreSQL text search configuration (stemming, stop words) of the database backend.
 SEARCH_TEXT_CONFIG = os.environ.get("SEARCH_TEXT_CONFIG", "english")
+# Facet counts are cached this long (0: not at all); any document change starts afresh.
+SEARCH_FACETS_CACHE_SECONDS = env_int("SEARCH_FACETS_CACHE_SECONDS", 60)
 # How often recent run counts ("trending") are recomputed while runs come in.
 SEARCH_POPULARITY_REFRESH_SECONDS = env_int("SEARCH_POPULARITY_REFRESH_SECONDS", 600)
 

@@ -2,7 +2,7 @@
 of models to push to an external index.
 
 On PostgreSQL also: pg_trgm (misspelled words are matched to catalog words by trigram
-similarity) and the GIN indexes full-text search and facet filters use. SQLite gets none
+similarity) and the GIN indexes that full-text search and facet filters use. SQLite gets none
 of these; its search backend matches words with LIKE.
 """
 
@@ -19,7 +19,6 @@ POSTGRES_INDEXES = [
     ("searchdoc_collections_gin", "registry_searchdocument USING gin (collections)"),
     ("searchdoc_input_kinds_gin", "registry_searchdocument USING gin (input_kinds)"),
     ("searchdoc_output_kinds_gin", "registry_searchdocument USING gin (output_kinds)"),
-    ("searchterm_trgm_gin", "registry_searchterm USING gin (term gin_trgm_ops)"),
 ]
 
 
@@ -98,7 +97,7 @@ class Migration(migrations.Migration):
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.owner')),
             ],
             options={
-                'indexes': [models.Index(fields=['full_name'], name='searchdoc_full_name_idx'), models.Index(fields=['-quality', '-model'], name='searchdoc_quality_idx'), models.Index(fields=['-runs_7d', '-model'], name='searchdoc_trending_idx'), models.Index(fields=['-run_count', '-model'], name='searchdoc_runs_idx'), models.Index(fields=['-updated_at', '-model'], name='searchdoc_updated_idx')],
+                'indexes': [models.Index(fields=['full_name'], name='searchdoc_full_name_idx'), models.Index(fields=['owner_name'], name='searchdoc_owner_idx'), models.Index(fields=['-indexed_at'], name='searchdoc_indexed_idx'), models.Index(fields=['-quality', '-model'], name='searchdoc_quality_idx'), models.Index(fields=['-runs_7d', '-model'], name='searchdoc_trending_idx'), models.Index(fields=['-run_count', '-model'], name='searchdoc_runs_idx'), models.Index(fields=['-updated_at', '-model'], name='searchdoc_updated_idx')],
             },
         ),
         migrations.RunPython(add_postgres_indexes, drop_postgres_indexes),

@@ -14,8 +14,11 @@ from registry.models import MLModel, SearchDocument
 from registry.search.query import exact_full_name, signature_intent, tokens
 from registry.selectors import Actor
 
-# Facet name -> how many values a facet lists at most.
+# How many values a facet lists at most.
 FACET_LIMIT = 20
+# Totals are exact up to this many matches (Meilisearch's default maxTotalHits), and say
+# this many beyond: counting further costs time, and nobody pages that far.
+TOTAL_CAP = 1000
 
 Progress = Callable[[int, int], None]
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Sum, Value
 from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
@@ -244,11 +244,15 @@ def terms_of(row: SearchDocument) -> Iterator[str]:
 def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
     if not rows:
         return
-    SearchDocument.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["model"], update_fields=UPDATE_FIELDS
-    )
+    fields = list(UPDATE_FIELDS)
     if connection.vendor == "postgresql":
-        SearchDocument.objects.filter(pk__in=[row.pk for row in rows]).update(vector=vector())
+        # The weighted tsvector is computed by the same INSERT ... ON CONFLICT UPDATE.
+        for row in rows:
+            row.vector = vector_of(row)
+        fields.append("vector")
+    SearchDocument.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["model"], update_fields=fields
+    )
     if add_terms:
         terms = {term for row in rows for term in terms_of(row)}
         SearchTerm.objects.bulk_create(
@@ -256,11 +260,11 @@ def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
         )
 
 
-def vector() -> CombinedExpression:
+def vector_of(row: SearchDocument) -> CombinedExpression:
     config = text_config()
     return (
-        SearchVector("names_text", weight="A", config=config)
-        + SearchVector("summary_text", weight="B", config=config)
-        + SearchVector("schema_text", weight="C", config=config)
-        + SearchVector("readme_text", weight="D", config=config)
+        SearchVector(Value(row.names_text), weight="A", config=config)
+        + SearchVector(Value(row.summary_text), weight="B", config=config)
+        + SearchVector(Value(row.schema_text), weight="C", config=config)
+        + SearchVector(Value(row.readme_text), weight="D", config=config)
     )

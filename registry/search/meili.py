@@ -25,6 +25,7 @@ from registry.models import SearchDocument
 from registry.search import ranking
 from registry.search.base import (
     FACET_LIMIT,
+    TOTAL_CAP,
     FacetValue,
     Progress,
     SearchBackend,
@@ -75,7 +76,7 @@ INDEX_SETTINGS: Final[dict[str, Any]] = {
     ],
     "synonyms": meili_synonyms(),
     "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
-    "pagination": {"maxTotalHits": 10_000},
+    "pagination": {"maxTotalHits": TOTAL_CAP},
 }
 BATCH_SIZE: Final = 1000
 TASK_TIMEOUT_MS: Final = 120_000
@@ -227,7 +228,7 @@ class MeilisearchBackend(SearchBackend):
             first = int(results[-1]["hits"][0]["id"])
             ids = [first, *(i for i in ids if i != first)][: query.limit]
             scores.setdefault(first, 1.0)
-        total = int(page.get("estimatedTotalHits", page.get("totalHits", len(ids))))
+        total = min(int(page.get("estimatedTotalHits", len(ids))), TOTAL_CAP)
         facets: dict[str, list[FacetValue]] = {}
         if query.facets:
             distribution = dict(page.get("facetDistribution", {}))

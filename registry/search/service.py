@@ -19,14 +19,20 @@ from registry import backends, selectors
 from registry.backends import Health
 from registry.models import Collection, MLModel, SearchSyncPending, Tag
 from registry.search import sync
-from registry.search.base import FacetValue, SearchBackend, SearchQuery, SearchUnavailable
+from registry.search.base import (
+    TOTAL_CAP,
+    FacetValue,
+    SearchBackend,
+    SearchQuery,
+    SearchUnavailable,
+)
 from registry.search.query import FACETS, parse_query, tokens, validate_sort
 from registry.selectors import Actor
 
 logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 100
-MAX_OFFSET = 10_000
+MAX_OFFSET = TOTAL_CAP
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ def search_models(
         hits = DatabaseSearchBackend().query(query)
         used = DatabaseSearchBackend.name
     sync.schedule_popularity_refresh(daily_only=True)
-    models = list(ordered_models(hits.ids, user=user)) if hits.ids else []
+    models = _page_models(hits.ids, user=user)
     return SearchResult(
         models=models,
         total=hits.total,
@@ -115,12 +121,33 @@ def ordered_models(ids: Sequence[int], *, user: Actor) -> QuerySet[MLModel]:
     position = Case(
         *[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], output_field=IntegerField()
     )
+    return _with_cards(selectors.visible_models(user).filter(pk__in=ids)).order_by(position)
+
+
+def _page_models(ids: Sequence[int], *, user: Actor) -> list[MLModel]:
+    """`ordered_models` as a list, ordered here rather than by a CASE in SQL."""
+    if not ids:
+        return []
+    position = {pk: i for i, pk in enumerate(ids)}
+    models = _with_cards(selectors.visible_models(user).filter(pk__in=ids))
+    return sorted(models, key=lambda model: position[model.pk])
+
+
+def _with_cards(models: QuerySet[MLModel]) -> QuerySet[MLModel]:
     return (
-        selectors.visible_models(user)
-        .filter(pk__in=ids)
-        .select_related("owner", "hardware", "latest_version", "default_example", "search_document")
+        models.select_related(
+            "owner", "hardware", "latest_version", "default_example", "search_document"
+        )
+        # Cards need the kinds, not the text search matched on.
+        .defer(
+            "readme",
+            "search_document__vector",
+            "search_document__names_text",
+            "search_document__summary_text",
+            "search_document__schema_text",
+            "search_document__readme_text",
+        )
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .order_by(position)
     )
 
 

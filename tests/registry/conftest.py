@@ -7,6 +7,14 @@ import pytest
 from tests.registry.search.helpers import MakeModel, model_maker
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Search caches facet counts; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_model(db: Any) -> MakeModel:
     """Makes a model (`make_model("owner/name", "description", tags=..., runs=...)`)

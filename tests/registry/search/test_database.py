@@ -193,3 +193,29 @@ def test_scores_are_given_per_model(make_model: MakeModel) -> None:
 def test_an_unknown_sort_is_invalid_input(db: Any) -> None:
     with pytest.raises(InvalidInput):
         search_models(user=None, sort="stars")
+
+
+def test_totals_stop_counting_at_the_cap(make_model: MakeModel, monkeypatch: Any) -> None:
+    from registry.search import database
+
+    monkeypatch.setattr(database, "TOTAL_CAP", 3)
+    for i in range(5):
+        make_model(f"a/tool-{i}", "A handy tool")
+    assert search_models(user=None, text="tool").total == 3
+    assert search_models(user=None).total == 3
+    assert sum(v.count for v in search_models(user=None).facets["owner"]) == 5
+
+
+def test_facet_counts_are_cached_until_a_document_changes(
+    make_model: MakeModel, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.SEARCH_FACETS_CACHE_SECONDS = 60
+    model = make_model("a/one", tags=["vision"])
+    make_model("a/two", tags=["vision"])
+    first = search_models(user=None).facets
+    with django_assert_num_queries(5):  # hits, count, cache key, models, tags: no facets
+        assert search_models(user=None).facets == first
+    model.visibility = "private"
+    model.save()
+    search.index_model(model.pk)
+    assert [(v.value, v.count) for v in search_models(user=None).facets["tag"]] == [("vision", 1)]
