@@ -96,6 +96,7 @@ class SqlSearch:
     """One search as two SQL statements; subclasses say how words and arrays match."""
 
     vendor: ClassVar[str] = ""
+    fence: ClassVar[str] = ""
     table = SearchDocument._meta.db_table
 
     def __init__(self, using: str) -> None:
@@ -114,7 +115,8 @@ class SqlSearch:
         raise NotImplementedError
 
     def rank(self, match: TextMatch) -> Fragment:
-        """An expression in [0, 1): how well the row's text matches."""
+        """An expression >= 0: how well the row's text matches (squashed into [0, 1) by
+        rank / (rank + RANK_HALF))."""
         raise NotImplementedError
 
     def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
@@ -216,13 +218,15 @@ class SqlSearch:
             gives, gives_params = self.any_of("d.output_kinds", [query.intent[1]], True)
             intent_sql = f"CASE WHEN ({takes}) AND ({gives}) THEN 1 ELSE 0 END"
             intent_params = [*takes_params, *gives_params]
+        # The fence (OFFSET 0 on PostgreSQL) keeps the planner from pulling the rank up past
+        # the window: it is computed once per match, and only narrow rows are counted.
         inner = (
             f"SELECT d.model_id, d.runs_7d, d.run_count, d.updated_at, d.quality, "
-            f"({rank_sql}) AS relevance, "
+            f"{rank_sql} AS rank, "
             f"CASE WHEN d.name = %s THEN 1 ELSE 0 END AS exact_name, "
             f"CASE WHEN d.full_name = %s THEN 1 ELSE 0 END AS exact_full, "
             f"{intent_sql} AS intent "
-            f"FROM {self.table} d WHERE {where}"
+            f"FROM {self.table} d WHERE {where}{self.fence}"
         )
         params: list[Any] = [
             *rank_params,
@@ -232,8 +236,8 @@ class SqlSearch:
             *where_params,
         ]
         score = (
-            f"relevance + quality + {ranking.EXACT_NAME_BONUS} * exact_name"
-            f" + {ranking.SIGNATURE_BONUS} * intent"
+            f"rank / (rank + {ranking.RANK_HALF}) + quality"
+            f" + {ranking.EXACT_NAME_BONUS} * exact_name + {ranking.SIGNATURE_BONUS} * intent"
         )
         if query.sort in SORT_COLUMNS:
             order = ", ".join(f"{c} DESC" for c in SORT_COLUMNS[query.sort])
@@ -241,8 +245,9 @@ class SqlSearch:
             order = "exact_full DESC, score DESC"
         # Every match is scored (relevance needs its words), so the total comes free.
         sql = (
-            f"SELECT model_id, {score} AS score, COUNT(*) OVER () AS total "
-            f"FROM ({inner}) AS s ORDER BY {order}, model_id DESC LIMIT %s OFFSET %s"
+            f"SELECT model_id, score, COUNT(*) OVER () AS total FROM ("
+            f"SELECT r.*, {score} AS score FROM ({inner}) AS r) AS s "
+            f"ORDER BY {order}, model_id DESC LIMIT %s OFFSET %s"
         )
         params += [query.limit, query.offset]
         with connections[self.using].cursor() as cursor:
@@ -322,6 +327,7 @@ class SqlSearch:
 
 class PostgresSearch(SqlSearch):
     vendor = "postgresql"
+    fence = " OFFSET 0"
 
     def text_match(self, words: list[str]) -> TextMatch:
         groups = []
@@ -377,8 +383,7 @@ class PostgresSearch(SqlSearch):
 
     def rank(self, match: TextMatch) -> Fragment:
         rank = "ts_rank(%s::float4[], d.vector, to_tsquery(%s::regconfig, %s), 1)"
-        params = [list(ranking.RANK_WEIGHTS), documents.text_config(), self.tsquery(match)]
-        return f"{rank} / ({rank} + {ranking.RANK_HALF})", params * 2
+        return rank, [list(ranking.RANK_WEIGHTS), documents.text_config(), self.tsquery(match)]
 
     def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
         if array:
@@ -441,8 +446,8 @@ class SqliteSearch(SqlSearch):
                 terms.append(f"CASE WHEN {sql} THEN {weight} ELSE 0 END")
                 params += p
         most = sum(weight for _, weight in self.FIELDS) * len(match.groups)
-        # Squashed like PostgreSQL's rank, so that quality weighs the same on both.
-        return f"0.9 * ({' + '.join(terms)}) / {most}", params
+        # The share of the best possible match, in [0, 1] like a (normalized) ts_rank.
+        return f"({' + '.join(terms)}) / {most}", params
 
     def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
         marks = ", ".join(["%s"] * len(values))
