@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from registry import search, services
+from registry.demo import synthetic
 from registry.models import Collection, CollectionItem, MLModel, Owner, Version
 
 CATALOG = Path(__file__).resolve().parents[2] / "demo" / "catalog.json"
@@ -18,6 +19,15 @@ CATALOG = Path(__file__).resolve().parents[2] / "demo" / "catalog.json"
 
 class Command(BaseCommand):
     help = "Load the demo catalog (owners, collections, models with versions)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--synthetic",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also load N generated models shaped like Replicate's catalog (for search).",
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -64,5 +74,15 @@ class Command(BaseCommand):
                     model=model,
                     defaults={"position": collection.items.count()},
                 )
+        if options["synthetic"]:
+            existing = {
+                f"{owner}/{name}"
+                for owner, name in MLModel.objects.values_list("owner__username", "name")
+            }
+            synthetic.load(
+                m
+                for m in synthetic.generate(options["synthetic"])
+                if f"{m.owner}/{m.name}" not in existing
+            )
         search.index_models(MLModel.objects.values_list("pk", flat=True))
         self.stdout.write(f"Demo catalog ready: {MLModel.objects.count()} models.")

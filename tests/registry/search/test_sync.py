@@ -283,6 +283,18 @@ def test_adding_a_model_to_a_collection_in_the_admin_reindexes_it(
     assert document(model).collections == ["vision"]
 
 
+def test_the_demo_catalog_can_add_a_synthetic_catalog_twice_without_harm(db: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo", "--synthetic", "40", stdout=StringIO())
+    call_command("load_demo", "--synthetic", "40", stdout=StringIO())
+    assert MLModel.objects.count() == 43  # the 3 demo models and 40 generated
+    assert SearchDocument.objects.count() == 43
+    assert "openai/whisper" in names(search_models(user=None, text="speech to text"))
+
+
 def test_the_demo_catalog_is_searchable_after_loading(db: Any) -> None:
     from io import StringIO
 
