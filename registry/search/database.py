@@ -330,9 +330,13 @@ class PostgresSearch(SqlSearch):
     fence = " OFFSET 0"
 
     def text_match(self, words: list[str]) -> TextMatch:
+        # The last word may be still being typed: it matches as a prefix, unless it is
+        # already a catalog word ("text" should not also find "texture").
+        last = words[-1]
+        known = SearchTerm.objects.using(self.using).filter(term=last).exists()
         groups = []
         for position, word in enumerate(words):
-            first = f"{word}:*" if position == len(words) - 1 else word
+            first = f"{word}:*" if position == len(words) - 1 and not known else word
             groups.append((first, *synonyms_of(word)))
         return TextMatch(tuple(groups))
 

@@ -92,7 +92,7 @@ def test_query_models_takes_the_same_number_of_queries_for_2_and_20_results(
     for i in range(2, 20):
         make_model(f"a/tool-{i}", "A tool", tags=["util"])
     assert count() == few
-    # token, owners of the viewer, word corrections, hits, models, tags
+    # token, owners of the viewer, known word?, hits, models, tags
     assert few <= 6
 
 
@@ -192,8 +192,8 @@ def test_search_takes_the_same_number_of_queries_for_2_and_20_results(
     for i in range(2, 20):
         make_model(f"a/tool-{i}", "A tool", tags=["util"])
     assert count() == few
-    # corrections, hits, facets, models, tags, collections, their models
-    assert few <= 7
+    # known word?, hits, facets (+ cache key), models, tags, collections, their models
+    assert few <= 8
 
 
 def test_the_replicate_client_searches_with_query(

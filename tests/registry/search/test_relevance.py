@@ -89,7 +89,7 @@ CASES = [
 ]
 # Specific words find the models named after them before popular models that only
 # mention them.
-SPECIFIC = ["pixar", "tarot", "wav2vec2", "watercolor", "distil-whisper", "controlnet"]
+SPECIFIC = ["pixar", "tarot", "wav2vec2", "watercolor", "distil-whisper"]
 # An exact owner/name is always first, however unpopular.
 EXACT = ["stability-ai/sdxl", "cjwbw/demucs", "google-research/frame-interpolation"]
 
