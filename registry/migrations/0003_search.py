@@ -2,8 +2,8 @@
 of models to push to an external index.
 
 On PostgreSQL also: pg_trgm (misspelled words are matched to catalog words by trigram
-similarity) and the GIN indexes that full-text search and facet filters use. SQLite gets none
-of these; its search backend matches words with LIKE.
+similarity) and the GIN indexes that full-text search and facet filters use. SQLite gets
+none of these; its search backend matches words with LIKE.
 """
 
 import django.contrib.postgres.search
@@ -11,6 +11,14 @@ from django.contrib.postgres.operations import TrigramExtension
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
+
+
+class TrigramExtensionOnPostgres(TrigramExtension):
+    """pg_trgm; Django's operation skips SQLite going forwards but not backwards."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 POSTGRES_INDEXES = [
@@ -43,7 +51,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionOnPostgres(),
         migrations.CreateModel(
             name='SearchSyncPending',
             fields=[
