@@ -1,26 +1,24 @@
 """Finding models: the search and browse page's query, and the explore page's rows.
 
-`browse(...)` is the one place that turns a search text, filters and a sort into models.
-It asks the configured search backend for the text part and filters a queryset built from
-`registry.selectors.visible_models`; the search service (with facets) replaces its body
-when it lands, and the pages keep calling it the same way.
+`browse(...)` is the one place that turns a search text, filters and a sort into a page of
+models, through `registry.search.service` — the same service as `GET /v1/search`, so the
+page and the API rank, filter and count alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import timedelta
-from typing import Any
+from typing import overload
 
-from django.core.cache import cache
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
-from django.utils import timezone
 
-from catalog import modality
-from registry import backends, selectors
+from registry import selectors, signatures
+from registry.errors import InvalidInput
 from registry.models import Collection, MLModel
+from registry.search import service as search_service
 from registry.selectors import Actor
 
 SORTS = {
@@ -29,8 +27,6 @@ SORTS = {
     "updated": "Recently updated",
     "relevance": "Relevance",
 }
-SEARCH_LIMIT = 500
-TRENDING_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -49,12 +45,14 @@ class BrowseQuery:
     @classmethod
     def from_params(cls, params: QueryDict) -> BrowseQuery:
         values = {f.name: str(params.get(f.name, "")).strip()[:200] for f in fields(cls)}
+        for name in ("owner", "tag", "collection", "hardware"):  # names are lowercase
+            values[name] = values[name].lower()
         query = cls(**values)
         if query.sort not in SORTS or (query.sort == "relevance" and not query.q):
             query = replace(query, sort="relevance" if query.q else "trending")
-        if query.input not in modality.KINDS:
+        if query.input not in signatures.KINDS:
             query = replace(query, input="")
-        if query.output not in modality.KINDS:
+        if query.output not in signatures.KINDS:
             query = replace(query, output="")
         return query
 
@@ -93,99 +91,103 @@ class BrowseQuery:
 
 @dataclass
 class BrowseResult:
-    models: QuerySet[MLModel]
+    """One page of the search page: models in order, the total, and the filter menus."""
+
+    models: list[MLModel]
+    total: int
     query: BrowseQuery
+    offset: int = 0
     facets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    fallback_reason: str = ""
 
 
-def browse(query: BrowseQuery, *, user: Actor) -> BrowseResult:
-    """Models matching the query that `user` may see, sorted as asked (not yet paginated)."""
-    models = selectors.model_list(user=user)
-    ranking: list[int] = []
-    if query.q:
-        found = backends.search_backend().search(query.q, user=user, limit=SEARCH_LIMIT)
-        ranking = list(found.values_list("id", flat=True))
-        models = models.filter(id__in=ranking)
-    if query.owner:
-        models = models.filter(owner__username=query.owner.lower())
-    if query.tag:
-        models = models.filter(tags__name=query.tag.lower())
-    if query.collection:
-        models = models.filter(collection_items__collection__slug=query.collection)
-    if query.hardware:
-        models = models.filter(hardware_id=query.hardware)
-    if query.input or query.output:
-        models = models.filter(id__in=_ids_with_kinds(models, query.input, query.output))
-    return BrowseResult(models=_sorted(models, query.sort, ranking), query=query, facets=_facets())
+class ResultPages(Sequence[MLModel]):
+    """What Django's Paginator needs to page search results the search service already
+    paged: the total as its length, and the one page it holds at its offset."""
+
+    def __init__(self, total: int, offset: int, models: list[MLModel]) -> None:
+        self.total, self.offset, self.models = total, offset, models
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> MLModel: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[MLModel]: ...
+    def __getitem__(self, index: int | slice) -> MLModel | list[MLModel]:
+        if isinstance(index, slice):
+            start = (index.start or 0) - self.offset
+            stop = (index.stop if index.stop is not None else self.total) - self.offset
+            return self.models[max(start, 0) : max(stop, 0)]
+        return self.models[index - self.offset]
 
 
-def _facets() -> dict[str, list[tuple[str, str]]]:
-    """The choices of the filter menus (the search service adds counts)."""
-    kinds: list[tuple[str, str]] = [(str(kind), str(kind)) for kind in modality.KINDS]
+# The catalog's sort names and the search service's.
+SERVICE_SORTS = {
+    "trending": "trending",
+    "runs": "run_count",
+    "updated": "updated",
+    "relevance": "relevance",
+}
+
+
+def browse(query: BrowseQuery, *, user: Actor, page: int = 1, per_page: int = 24) -> BrowseResult:
+    """One page of models for the search page, from the same search service as the API."""
+    filters = {
+        name: [getattr(query, name)]
+        for name in ("owner", "tag", "collection", "input", "output", "hardware")
+        if getattr(query, name)
+    }
+    offset = max(0, min(page - 1, search_service.MAX_OFFSET // per_page)) * per_page
+    try:
+        found = search_service.search_models(
+            user=user,
+            text=query.q,
+            filters=filters,
+            sort=SERVICE_SORTS[query.sort],
+            limit=per_page,
+            offset=offset,
+        )
+    except InvalidInput:
+        # A filter value the index does not know (hand-edited URL): show nothing, not an error.
+        return BrowseResult(models=[], total=0, query=query, offset=offset, facets=_menus({}))
+    counts = {name: [(v.value, v.count) for v in values] for name, values in found.facets.items()}
+    return BrowseResult(
+        models=found.models,
+        total=found.total,
+        query=query,
+        offset=offset,
+        facets=_menus(counts),
+        counts=counts,
+        fallback_reason=found.fallback_reason,
+    )
+
+
+def _menus(counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str, str]]]:
+    """The filter menus: every choice, with how many models it would show."""
+
+    def menu(choices: list[tuple[str, str]], facet: str) -> list[tuple[str, str]]:
+        found = dict(counts.get(facet, []))
+        return [
+            (value, f"{label} ({found[value]})" if value in found else label)
+            for value, label in choices
+        ]
+
+    kinds = [(kind, signatures.label(kind)) for kind in signatures.KINDS]
     return {
-        "collection": [(c.slug, c.name) for c in selectors.collection_list()],
-        "hardware": [(h.sku, h.name) for h in selectors.hardware_list()],
-        "input": kinds,
-        "output": kinds,
+        "collection": menu([(c.slug, c.name) for c in selectors.collection_list()], "collection"),
+        "hardware": menu([(h.sku, h.name) for h in selectors.hardware_list()], "hardware"),
+        "input": menu(kinds, "input"),
+        "output": menu(kinds, "output"),
     }
 
 
-def _sorted(models: QuerySet[MLModel], sort: str, ranking: list[int]) -> QuerySet[MLModel]:
-    if sort == "relevance" and ranking:
-        position = Case(
-            *[When(id=model_id, then=Value(i)) for i, model_id in enumerate(ranking)],
-            output_field=IntegerField(),
-        )
-        return models.order_by(position, "-id")
-    if sort == "runs":
-        return models.order_by("-run_count", "-id")
-    if sort == "updated":
-        return models.order_by("-latest_version_created_at", "-id")
-    return trending(models)
-
-
 def trending(models: QuerySet[MLModel]) -> QuerySet[MLModel]:
-    """Most-run models among those updated lately, then the rest by runs.
-
-    An approximation until run history exists: `run_count` is all-time, so "recently
-    updated" stands in for "recently used". Swap for runs in the last week when the
-    predictions table can answer that cheaply."""
-    recent = Case(
-        When(latest_version_created_at__gte=timezone.now() - TRENDING_WINDOW, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return models.order_by(recent.desc(), "-run_count", "-latest_version_created_at", "-id")
-
-
-def _ids_with_kinds(models: QuerySet[MLModel], wanted_in: str, wanted_out: str) -> list[int]:
-    """Ids of `models` whose latest version takes `wanted_in` and gives `wanted_out`.
-
-    Kinds are derived in Python (see catalog.modality) and cached per version, so schemas
-    are loaded only for versions not seen before. The search service indexes kinds as
-    facets instead."""
-    rows = list(models.order_by().values_list("id", "latest_version_id", "description"))
-    keys = {version_id: modality.cache_key(version_id) for _, version_id, _ in rows if version_id}
-    known: dict[str, Any] = cache.get_many(list(keys.values()))
-    missing = [v for v, key in keys.items() if not isinstance(known.get(key), modality.Modality)]
-    schemas = dict(
-        models.model.objects.filter(latest_version_id__in=missing)
-        .order_by()
-        .values_list("latest_version_id", "latest_version__openapi_schema")
-    )
-    ids = []
-    for model_id, version_id, description in rows:
-        if not version_id:
-            continue
-        found = known.get(keys[version_id])
-        if not isinstance(found, modality.Modality):
-            found = modality.for_version(version_id, schemas.get(version_id), hint=description)
-        if wanted_in and wanted_in not in found.all_inputs:
-            continue
-        if wanted_out and wanted_out not in found.all_outputs:
-            continue
-        ids.append(model_id)
-    return ids
+    """Most runs in the last 7 days, as the search index counts them, then all-time runs."""
+    recent = F("search_document__runs_7d").desc(nulls_last=True)
+    return models.order_by(recent, "-run_count", "-id")
 
 
 # The explore page ----------------------------------------------------------------------

@@ -73,8 +73,12 @@ def explore(request: HttpRequest) -> HttpResponse:
 
 def search(request: HttpRequest) -> HttpResponse:
     query = browse.BrowseQuery.from_params(request.GET)
-    result = browse.browse(query, user=request.user)
-    page = Paginator(result.models, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page", "1")
+    result = browse.browse(
+        query, user=request.user, page=int(number) if number.isdigit() else 1, per_page=PAGE_SIZE
+    )
+    pages = browse.ResultPages(result.total, result.offset, result.models)
+    page = Paginator(pages, PAGE_SIZE).get_page(number)
     context = {"result": result, "query": query, "page": page, "sorts": browse.SORTS}
     if request.headers.get("HX-Request") == "true":
         return render(request, "catalog/partials/search_results.html", context)

@@ -10,3 +10,4 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from registry import signals  # noqa: F401
+        from registry.search import signals as search_signals  # noqa: F401

@@ -29,9 +29,9 @@ def check_storage() -> Health:
 
 
 def check_search() -> Health:
-    backend = backends.search_backend()
-    health: Health = backend.health()
-    return health
+    from registry.search.service import search_health
+
+    return search_health()
 
 
 def check_inference() -> Health:

@@ -9,6 +9,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -572,3 +573,99 @@ class File(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.name})"
+
+
+# Search -------------------------------------------------------------------------------
+# Denormalized for search; written only by `registry.search` (see its documents module).
+
+
+class SearchDocument(models.Model):
+    """Everything search reads about one model, so that no query joins or parses schemas.
+
+    Kept in step with the model by `registry.search.index_model` (called by services) and
+    rebuilt by `manage.py reindex`. Text is split by weight: names (A), summary (B),
+    schema fields (C), README excerpt (D); on PostgreSQL `vector` holds them weighted.
+    """
+
+    model = models.OneToOneField(
+        MLModel, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="+")
+    owner_name = models.CharField(max_length=OWNER_MAX_LENGTH)
+    name = models.CharField(max_length=MODEL_MAX_LENGTH)
+    full_name = models.CharField(max_length=OWNER_MAX_LENGTH + MODEL_MAX_LENGTH + 1)
+    visibility = models.CharField(max_length=16)
+    hardware = models.CharField(max_length=64)
+    tags = models.JSONField(default=list)
+    collections = models.JSONField(default=list)
+    input_kinds = models.JSONField(default=list)
+    output_kinds = models.JSONField(default=list)
+    names_text = models.TextField(blank=True)
+    summary_text = models.TextField(blank=True)
+    schema_text = models.TextField(blank=True)
+    readme_text = models.TextField(blank=True)
+    vector = SearchVectorField(null=True, blank=True)
+    run_count = models.PositiveBigIntegerField(default=0)
+    runs_7d = models.PositiveBigIntegerField(default=0)
+    # Popularity and freshness in one number (registry.search.ranking.quality): the order
+    # of a search without words, and what text relevance is blended with.
+    quality = models.FloatField(default=0.0)
+    # When the latest version was published (or the model created): freshness and the
+    # "recently updated" sort.
+    updated_at = models.DateTimeField()
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["full_name"], name="searchdoc_full_name_idx"),
+            models.Index(fields=["owner_name"], name="searchdoc_owner_idx"),
+            models.Index(fields=["-indexed_at"], name="searchdoc_indexed_idx"),
+            models.Index(fields=["-quality", "-model"], name="searchdoc_quality_idx"),
+            models.Index(fields=["-runs_7d", "-model"], name="searchdoc_trending_idx"),
+            models.Index(fields=["-run_count", "-model"], name="searchdoc_runs_idx"),
+            models.Index(fields=["-updated_at", "-model"], name="searchdoc_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class SearchTerm(models.Model):
+    """The words of the catalog, to correct misspelled query words (trigram similarity)."""
+
+    term = models.CharField(max_length=64, primary_key=True)
+    frequency = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class ModelRunDay(models.Model):
+    """Runs of a model per day (UTC): what "trending" (runs in the last 7 days) counts."""
+
+    model = models.ForeignKey(MLModel, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "day"], name="unique_model_run_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="modelrunday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} {self.day}: {self.runs}"
+
+
+class SearchSyncPending(models.Model):
+    """Models whose entry in an external search index (Meilisearch) is out of date.
+
+    Written in the same transaction as the change, drained by the `search` task after
+    commit; rows stay while the index is unreachable, so no change is ever lost.
+    """
+
+    model_id = models.BigIntegerField(primary_key=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.model_id)

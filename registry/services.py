@@ -12,7 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from registry import selectors
+from registry import search, selectors
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.models import (
     ApiToken,
@@ -136,6 +136,7 @@ def _hardware(sku: str) -> Hardware:
 
 def tags_set(*, model: MLModel, names: Iterable[str]) -> None:
     model.tags.set(_tags(names))
+    search.index_model(model.pk)
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
@@ -223,6 +224,7 @@ def model_create(
     except IntegrityError as e:  # a concurrent create of the same name
         raise Conflict(f"A model named {owner}/{name} already exists.") from e
     model.tags.set(_tags(tags))
+    search.index_model(model.pk)
     return model
 
 
@@ -250,6 +252,7 @@ def model_update(*, actor: Actor, model: MLModel, **changes: Any) -> MLModel:
     model.save()
     if tags is not None:
         model.tags.set(_tags(tags))
+    search.index_model(model.pk)
     return model
 
 
@@ -269,10 +272,12 @@ def model_refresh_latest_version(*, model: MLModel) -> None:
     model.latest_version = latest
     model.latest_version_created_at = latest.created_at if latest else model.created_at
     model.save(update_fields=["latest_version", "latest_version_created_at", "updated_at"])
+    search.index_model(model.pk)  # the latest version decides what the model takes and returns
 
 
 def model_increment_run_count(*, model_id: int) -> None:
     MLModel.objects.filter(pk=model_id).update(run_count=F("run_count") + 1)
+    search.record_run(model_id)
 
 
 # Versions -----------------------------------------------------------------------------

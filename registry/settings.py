@@ -188,6 +188,16 @@ SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "database")
 MEILISEARCH_URL = os.environ.get("MEILISEARCH_URL", "")
 MEILISEARCH_API_KEY = os.environ.get("MEILISEARCH_API_KEY", "")
 MEILISEARCH_INDEX = os.environ.get("MEILISEARCH_INDEX", "vitrine-models")
+MEILISEARCH_TIMEOUT = env_int("MEILISEARCH_TIMEOUT", 2)
+# After the configured backend fails, search the database for this long before trying it
+# again (so that a dead Meilisearch costs one timeout, not one per search).
+SEARCH_RETRY_SECONDS = env_int("SEARCH_RETRY_SECONDS", 30)
+# PostgreSQL text search configuration (stemming, stop words) of the database backend.
+SEARCH_TEXT_CONFIG = os.environ.get("SEARCH_TEXT_CONFIG", "english")
+# Facet counts are cached this long (0: not at all); any document change starts afresh.
+SEARCH_FACETS_CACHE_SECONDS = env_int("SEARCH_FACETS_CACHE_SECONDS", 60)
+# How often recent run counts ("trending") are recomputed while runs come in.
+SEARCH_POPULARITY_REFRESH_SECONDS = env_int("SEARCH_POPULARITY_REFRESH_SECONDS", 600)
 
 INFERENCE_BACKENDS = {
     "local": "registry.inference.local.LocalCogBackend",
@@ -235,6 +245,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["registry.api.search.openapi_without_query"],
 }
 
 CACHES = {

@@ -66,6 +66,14 @@ class ModelFactory(factory.django.DjangoModelFactory):
     visibility = MLModel.Visibility.PUBLIC
     hardware_id = "cpu"
 
+    @factory.post_generation
+    def search_index(obj: MLModel, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # As services do after every write: a model made here is findable at once.
+        if create:
+            from registry import search
+
+            search.index_model(obj.pk)
+
 
 def _version_id(n: int) -> str:
     return hashlib.sha256(f"version-{n}".encode()).hexdigest()

@@ -9,7 +9,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from registry.api import builds, files, predictions, views
+from registry.api import builds, files, predictions, search, views
 
 urlpatterns = [
     path("models", views.ModelListView.as_view(), name="models"),
@@ -64,6 +64,7 @@ urlpatterns = [
     path("collections", views.CollectionListView.as_view(), name="collections"),
     path("collections/<str:slug>", views.CollectionDetailView.as_view(), name="collection"),
     path("hardware", views.HardwareListView.as_view(), name="hardware"),
+    path("search", search.SearchView.as_view(), name="search"),
     path("account", views.AccountView.as_view(), name="account"),
     path("webhooks/default/secret", views.WebhookSecretView.as_view(), name="webhook-secret"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import selectors, services
+from registry.api import search as search_api
 from registry.api.pagination import VitrineCursorPagination
 from registry.api.serializers import (
     AccountSerializer,
@@ -66,6 +67,9 @@ def _choice(request: Request, name: str, choices: tuple[str, ...], default: str)
 
 
 class ModelListView(ApiView):
+    # QUERY is what `replicate.models.search()` sends (registry.api.search).
+    http_method_names = ["get", "post", "query", "head", "options"]
+
     def get_permissions(self) -> list[permissions.BasePermission]:
         if self.request.method == "POST":
             return [permissions.IsAuthenticated()]
@@ -92,6 +96,9 @@ class ModelListView(ApiView):
         )
         self.pagination_ordering = models.query.order_by
         return self.paginate(with_tags(models), ModelSerializer)
+
+    def query(self, request: Request) -> Response:
+        return search_api.query_models(request)
 
     @extend_schema(
         operation_id="models_create",

@@ -1,1 +1,15 @@
-"""Search backends: one interface (`base.SearchBackend`), picked by `SEARCH_BACKEND`."""
+"""Search: one interface (`base.SearchBackend`) with backends picked by `SEARCH_BACKEND`.
+
+What other code calls:
+
+- `registry.search.service.search_models(...)`: a page of results with total and facets.
+- `index_model(model_id)` / `index_models(ids)`: after a write that changes what search
+  shows of a model (services call it; see `sync`).
+- `record_run(model_id)`: for every run counted.
+"""
+
+from __future__ import annotations
+
+from registry.search.sync import index_model, index_models, model_removed, record_run
+
+__all__ = ["index_model", "index_models", "model_removed", "record_run"]

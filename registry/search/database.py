@@ -1,33 +1,464 @@
-"""Search in the database itself: works on SQLite and PostgreSQL with no extra service."""
+# ruff: noqa: S608 - the SQL here interpolates only fixed identifiers; values are parameters.
+"""Search in the database itself, over the `SearchDocument` rows: no extra service.
+
+PostgreSQL: full-text search on the weighted `tsvector` column (GIN index), misspelled
+words corrected against the catalog's vocabulary by trigram similarity (pg_trgm), the
+last word matched as a prefix (search as you type), ranked by `ts_rank` blended with the
+precomputed quality (popularity, trend, freshness).
+
+SQLite (the embedded default): every word must occur in the document's text (LIKE),
+weighted by where it occurs; misspellings are corrected with difflib against the same
+vocabulary when nothing matches. Simpler, fine for a laptop-sized catalog.
+
+Both build one SQL statement for a page of hits with the total, and one for all facet
+counts. Facets are disjunctive: a facet's counts apply every filter but its own, so
+that the other values of a facet you filter on still show what choosing them would add.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import difflib
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from registry import selectors
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
+
 from registry.backends import Health
-from registry.models import MLModel
-from registry.search.base import SearchBackend
-from registry.selectors import Actor
+from registry.models import SearchDocument, SearchTerm
+from registry.search import documents, ranking
+from registry.search.base import (
+    FACET_LIMIT,
+    TOTAL_CAP,
+    FacetValue,
+    SearchBackend,
+    SearchHits,
+    SearchQuery,
+)
+from registry.search.synonyms import synonyms_of
+
+Fragment = tuple[str, list[Any]]
+
+# facet -> (column, holds a JSON array)
+FACET_COLUMNS: dict[str, tuple[str, bool]] = {
+    "owner": ("owner_name", False),
+    "tag": ("tags", True),
+    "collection": ("collections", True),
+    "hardware": ("hardware", False),
+    "input": ("input_kinds", True),
+    "output": ("output_kinds", True),
+}
+# How alike (pg_trgm similarity) a catalog word must be to replace a misspelled one.
+MIN_SIMILARITY = 0.3
+SORT_COLUMNS = {
+    "trending": ("runs_7d", "run_count"),
+    "run_count": ("run_count",),
+    "updated": ("updated_at",),
+}
 
 
 class DatabaseSearchBackend(SearchBackend):
     name = "database"
 
-    def search(self, query: str, *, user: Actor, limit: int = 20) -> QuerySet[MLModel]:
-        models = selectors.visible_models(user).select_related("owner", "latest_version")
-        for word in query.split():
-            owner, _, name = word.partition("/")
-            if name:
-                models = models.filter(owner__username__icontains=owner, name__icontains=name)
-            else:
-                models = models.filter(
-                    Q(name__icontains=word)
-                    | Q(owner__username__icontains=word)
-                    | Q(description__icontains=word)
-                    | Q(tags__name__iexact=word)
-                ).distinct()
-        return models.order_by("-run_count", "-id")[:limit]
+    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.using = using
+
+    def query(self, query: SearchQuery) -> SearchHits:
+        connection = connections[self.using]
+        builder: SqlSearch
+        if connection.vendor == "postgresql":
+            builder = PostgresSearch(self.using)
+        else:
+            builder = SqliteSearch(self.using)
+        return builder.run(query)
 
     def health(self) -> Health:
-        return Health("ok", info={"backend": self.name})
+        documents_count = SearchDocument.objects.using(self.using).count()
+        return Health("ok", info={"backend": self.name, "documents": documents_count})
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """The words to match: one group of alternatives per query word (the word itself,
+    then corrections), all groups required (`any_group` False) or any."""
+
+    groups: tuple[tuple[str, ...], ...]
+    any_group: bool = False
+
+    def loosened(self) -> TextMatch:
+        return TextMatch(self.groups, any_group=True)
+
+
+class SqlSearch:
+    """One search as two SQL statements; subclasses say how words and arrays match."""
+
+    vendor: ClassVar[str] = ""
+    fence: ClassVar[str] = ""
+    table = SearchDocument._meta.db_table
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+
+    # What subclasses provide ----------------------------------------------------------
+
+    def text_match(self, words: list[str]) -> TextMatch:
+        raise NotImplementedError
+
+    def corrected(self, match: TextMatch) -> TextMatch | None:
+        """A second try when nothing matched, or None."""
+        return None
+
+    def text_condition(self, match: TextMatch) -> Fragment:
+        raise NotImplementedError
+
+    def rank(self, match: TextMatch) -> Fragment:
+        """An expression >= 0: how well the row's text matches (squashed into [0, 1) by
+        rank / (rank + RANK_HALF))."""
+        raise NotImplementedError
+
+    def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
+        raise NotImplementedError
+
+    def elements(self, column: str) -> str:
+        """FROM-clause items giving `v.value` for each element of a JSON array column."""
+        raise NotImplementedError
+
+    # The statements -------------------------------------------------------------------
+
+    def run(self, query: SearchQuery) -> SearchHits:
+        words = query.tokens
+        match = self.text_match(words) if words else None
+        hits = self.hits(query, match)
+        # Nothing has every word: correct misspelled words, then accept any word.
+        if match is not None and hits.total == 0:
+            corrected = self.corrected(match)
+            if corrected is not None:
+                match = corrected
+                hits = self.hits(query, match)
+            if hits.total == 0 and len(match.groups) > 1 and not match.any_group:
+                match = match.loosened()
+                hits = self.hits(query, match)
+        if query.facets:
+            hits.facets = self.cached_facets(query, match)
+        return hits
+
+    def cached_facets(
+        self, query: SearchQuery, match: TextMatch | None
+    ) -> dict[str, list[FacetValue]]:
+        """Facet counts, cached for SEARCH_FACETS_CACHE_SECONDS. The key holds the time
+        of the latest document change, so a visibility change is never served stale."""
+        seconds = int(getattr(settings, "SEARCH_FACETS_CACHE_SECONDS", 0))
+        if seconds <= 0:
+            return self.facets(query, match)
+        latest = (
+            SearchDocument.objects.using(self.using)
+            .order_by("-indexed_at")
+            .values_list("indexed_at", flat=True)
+            .first()
+        )
+        key = (
+            "vitrine:search:facets:"
+            + hashlib.sha256(
+                repr(
+                    (
+                        self.vendor,
+                        latest,
+                        match,
+                        sorted(query.filters.items()),
+                        query.owner_ids,
+                    )
+                ).encode()
+            ).hexdigest()
+        )
+        cached = cache.get(key)
+        if cached is None:
+            cached = self.facets(query, match)
+            cache.set(key, cached, seconds)
+        return dict(cached)
+
+    def where(
+        self, query: SearchQuery, match: TextMatch | None, *, filters: bool = True
+    ) -> Fragment:
+        if query.owner_ids:
+            parts, params = self.visible_to(query.owner_ids)
+        else:
+            parts, params = "d.visibility = 'public'", []
+        clauses, values = [parts], [*params]
+        if match is not None:
+            sql, p = self.text_condition(match)
+            clauses.append(sql)
+            values += p
+        for facet, selected in query.filters.items() if filters else ():
+            if facet not in FACET_COLUMNS:
+                continue
+            column, array = FACET_COLUMNS[facet]
+            sql, p = self.any_of(f"d.{column}", selected, array)
+            clauses.append(sql)
+            values += p
+        return " AND ".join(f"({c})" for c in clauses), values
+
+    def visible_to(self, owner_ids: Sequence[int]) -> Fragment:
+        marks = ", ".join(["%s"] * len(owner_ids))
+        return f"d.visibility = 'public' OR d.owner_id IN ({marks})", list(owner_ids)
+
+    def hits(self, query: SearchQuery, match: TextMatch | None) -> SearchHits:
+        if match is None:
+            return self.ordered_hits(query)
+        where, where_params = self.where(query, match)
+        rank_sql, rank_params = self.rank(match)
+        words = query.tokens
+        exact_name = "-".join(words)
+        exact_full = query.exact_full_name or ""
+        intent_sql, intent_params = "0", []
+        if query.intent:
+            takes, takes_params = self.any_of("d.input_kinds", [query.intent[0]], True)
+            gives, gives_params = self.any_of("d.output_kinds", [query.intent[1]], True)
+            intent_sql = f"CASE WHEN ({takes}) AND ({gives}) THEN 1 ELSE 0 END"
+            intent_params = [*takes_params, *gives_params]
+        # The fence (OFFSET 0 on PostgreSQL) keeps the planner from pulling the rank up past
+        # the window: it is computed once per match, and only narrow rows are counted.
+        inner = (
+            f"SELECT d.model_id, d.runs_7d, d.run_count, d.updated_at, d.quality, "
+            f"{rank_sql} AS rank, "
+            f"CASE WHEN d.name = %s THEN 1 ELSE 0 END AS exact_name, "
+            f"CASE WHEN d.full_name = %s THEN 1 ELSE 0 END AS exact_full, "
+            f"{intent_sql} AS intent "
+            f"FROM {self.table} d WHERE {where}{self.fence}"
+        )
+        params: list[Any] = [
+            *rank_params,
+            exact_name,
+            exact_full,
+            *intent_params,
+            *where_params,
+        ]
+        score = (
+            f"rank / (rank + {ranking.RANK_HALF}) + quality"
+            f" + {ranking.EXACT_NAME_BONUS} * exact_name + {ranking.SIGNATURE_BONUS} * intent"
+        )
+        if query.sort in SORT_COLUMNS:
+            order = ", ".join(f"{c} DESC" for c in SORT_COLUMNS[query.sort])
+        else:
+            order = "exact_full DESC, score DESC"
+        # Every match is scored (relevance needs its words), so the total comes free.
+        sql = (
+            f"SELECT model_id, score, COUNT(*) OVER () AS total FROM ("
+            f"SELECT r.*, {score} AS score FROM ({inner}) AS r) AS s "
+            f"ORDER BY {order}, model_id DESC LIMIT %s OFFSET %s"
+        )
+        params += [query.limit, query.offset]
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows and query.offset:
+            total = self.count(query, match)
+        else:
+            total = min(int(rows[0][2]), TOTAL_CAP) if rows else 0
+        return SearchHits(
+            ids=[int(r[0]) for r in rows],
+            total=total,
+            scores={int(r[0]): round(float(r[1]), 4) for r in rows},
+        )
+
+    def ordered_hits(self, query: SearchQuery) -> SearchHits:
+        """Without words: the order of an index (quality, trending, runs, updated), read
+        only as far as the page; the total is counted separately."""
+        where, params = self.where(query, None)
+        columns = SORT_COLUMNS.get(query.sort, ("quality",))
+        order = ", ".join(f"d.{c} DESC" for c in columns)
+        sql = (
+            f"SELECT d.model_id, d.quality FROM {self.table} d WHERE {where} "
+            f"ORDER BY {order}, d.model_id DESC LIMIT %s OFFSET %s"
+        )
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, [*params, query.limit, query.offset])
+            rows = cursor.fetchall()
+        return SearchHits(
+            ids=[int(r[0]) for r in rows],
+            total=self.count(query, None),
+            scores={int(r[0]): round(float(r[1]), 4) for r in rows},
+        )
+
+    def count(self, query: SearchQuery, match: TextMatch | None) -> int:
+        """How many match, counted up to TOTAL_CAP."""
+        where, params = self.where(query, match)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} d WHERE {where} LIMIT %s) s",
+                [*params, TOTAL_CAP],
+            )
+            return int(cursor.fetchone()[0])
+
+    def facets(self, query: SearchQuery, match: TextMatch | None) -> dict[str, list[FacetValue]]:
+        active = [f for f in FACET_COLUMNS if query.filters.get(f)]
+        flags, flag_params = [], []
+        for facet in active:
+            column, array = FACET_COLUMNS[facet]
+            sql, p = self.any_of(f"d.{column}", query.filters[facet], array)
+            flags.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END AS f_{facet}")
+            flag_params += p
+        where, where_params = self.where(query, match, filters=False)
+        columns = "d.owner_name, d.hardware, d.tags, d.collections, d.input_kinds, d.output_kinds"
+        base = f"SELECT {', '.join([columns, *flags])} FROM {self.table} d WHERE {where}"
+        branches = []
+        for position, (facet, (column, array)) in enumerate(FACET_COLUMNS.items()):
+            others = [f"b.f_{f} = 1" for f in active if f != facet]
+            condition = f"WHERE {' AND '.join(others)}" if others else ""
+            if array:
+                source, value = f"base b, {self.elements(f'b.{column}')}", "v.value"
+            else:
+                source, value = "base b", f"b.{column}"
+            branches.append(
+                f"SELECT facet, value, n FROM (SELECT '{facet}' AS facet, {value} AS value, "
+                f"COUNT(*) AS n FROM {source} {condition} GROUP BY {value} "
+                f"ORDER BY n DESC, value LIMIT {FACET_LIMIT}) AS f{position}"
+            )
+        sql = f"WITH base AS ({base}) " + " UNION ALL ".join(branches)
+        result: dict[str, list[FacetValue]] = {facet: [] for facet in FACET_COLUMNS}
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, [*flag_params, *where_params])
+            for facet, value, count in cursor.fetchall():
+                result[facet].append(FacetValue(str(value), int(count)))
+        return result
+
+
+class PostgresSearch(SqlSearch):
+    vendor = "postgresql"
+    fence = " OFFSET 0"
+
+    def text_match(self, words: list[str]) -> TextMatch:
+        # The last word may be still being typed: it matches as a prefix, unless it is
+        # already a catalog word ("text" should not also find "texture").
+        last = words[-1]
+        known = SearchTerm.objects.using(self.using).filter(term=last).exists()
+        groups = []
+        for position, word in enumerate(words):
+            first = f"{word}:*" if position == len(words) - 1 and not known else word
+            groups.append((first, *synonyms_of(word)))
+        return TextMatch(tuple(groups))
+
+    def corrected(self, match: TextMatch) -> TextMatch | None:
+        words = [group[0].removesuffix(":*") for group in match.groups]
+        corrections = self.corrections(words)
+        if not corrections:
+            return None
+        groups = tuple(
+            (*group, *corrections.get(word, ()))
+            for group, word in zip(match.groups, words, strict=True)
+        )
+        return TextMatch(groups, match.any_group)
+
+    def corrections(self, words: list[str]) -> dict[str, tuple[str, ...]]:
+        """Up to two catalog words like each query word that is not a catalog word."""
+        candidates = [w for w in dict.fromkeys(words) if len(w) >= 3 and not w.isdigit()]
+        if not candidates:
+            return {}
+        terms = SearchTerm._meta.db_table
+        # Catalog words with the same first letter and about the same length, by trigram
+        # similarity (pg_trgm): a few thousand comparisons per word, about 1 ms each.
+        sql = (
+            f"SELECT t.word, s.term FROM unnest(%s::text[]) AS t(word) "
+            f"CROSS JOIN LATERAL (SELECT term FROM {terms} "
+            f"WHERE term >= left(t.word, 1) AND term < chr(ascii(t.word) + 1) "
+            f"AND length(term) BETWEEN length(t.word) - 2 AND length(t.word) + 2 "
+            f"AND similarity(term, t.word) >= {MIN_SIMILARITY} "
+            f"ORDER BY similarity(term, t.word) DESC, frequency DESC, term LIMIT 2) s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {terms} k WHERE k.term = t.word)"
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, [candidates])
+            for word, term in cursor.fetchall():
+                found[word] = (*found.get(word, ()), term)
+        return found
+
+    def tsquery(self, match: TextMatch) -> str:
+        joiner = " | " if match.any_group else " & "
+        return joiner.join("(" + " | ".join(group) + ")" for group in match.groups)
+
+    def text_condition(self, match: TextMatch) -> Fragment:
+        return "d.vector @@ to_tsquery(%s::regconfig, %s)", [
+            documents.text_config(),
+            self.tsquery(match),
+        ]
+
+    def rank(self, match: TextMatch) -> Fragment:
+        rank = "ts_rank(%s::float4[], d.vector, to_tsquery(%s::regconfig, %s), 1)"
+        return rank, [list(ranking.RANK_WEIGHTS), documents.text_config(), self.tsquery(match)]
+
+    def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
+        if array:
+            return f"{column} ?| %s::text[]", [list(values)]
+        return f"{column} = ANY(%s::text[])", [list(values)]
+
+    def visible_to(self, owner_ids: Sequence[int]) -> Fragment:
+        return "d.visibility = 'public' OR d.owner_id = ANY(%s::bigint[])", [list(owner_ids)]
+
+    def elements(self, column: str) -> str:
+        return f"jsonb_array_elements_text({column}) AS v(value)"
+
+
+class SqliteSearch(SqlSearch):
+    vendor = "sqlite"
+    FIELDS = (
+        ("names_text", 4.0),
+        ("summary_text", 2.0),
+        ("schema_text", 1.0),
+        ("readme_text", 0.5),
+    )
+
+    def text_match(self, words: list[str]) -> TextMatch:
+        return TextMatch(tuple((word, *synonyms_of(word)) for word in words))
+
+    def corrected(self, match: TextMatch) -> TextMatch | None:
+        groups = []
+        changed = False
+        for group in match.groups:
+            word = group[0]
+            if len(word) < 3 or word.isdigit():
+                groups.append(group)
+                continue
+            nearby = SearchTerm.objects.using(self.using).filter(term__startswith=word[0])
+            terms = list(nearby.values_list("term", flat=True)[:50000])
+            close = [
+                t for t in difflib.get_close_matches(word, terms, n=2, cutoff=0.75) if t != word
+            ]
+            changed = changed or bool(close)
+            groups.append((*group, *close))
+        return TextMatch(tuple(groups), match.any_group) if changed else None
+
+    def _group(self, column: str, group: tuple[str, ...]) -> Fragment:
+        return " OR ".join([f"{column} LIKE %s"] * len(group)), [f"%{w}%" for w in group]
+
+    def text_condition(self, match: TextMatch) -> Fragment:
+        everything = " || ' ' || ".join(f"d.{field}" for field, _ in self.FIELDS)
+        parts, params = [], []
+        for group in match.groups:
+            sql, p = self._group(f"({everything})", group)
+            parts.append(f"({sql})")
+            params += p
+        return (" OR " if match.any_group else " AND ").join(parts), params
+
+    def rank(self, match: TextMatch) -> Fragment:
+        terms, params = [], []
+        for group in match.groups:
+            for field, weight in self.FIELDS:
+                sql, p = self._group(f"d.{field}", group)
+                terms.append(f"CASE WHEN {sql} THEN {weight} ELSE 0 END")
+                params += p
+        most = sum(weight for _, weight in self.FIELDS) * len(match.groups)
+        # The share of the best possible match, in [0, 1] like a (normalized) ts_rank.
+        return f"({' + '.join(terms)}) / {most}", params
+
+    def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
+        marks = ", ".join(["%s"] * len(values))
+        if array:
+            exists = f"EXISTS (SELECT 1 FROM json_each({column}) e WHERE e.value IN ({marks}))"
+            return exists, list(values)
+        return f"{column} IN ({marks})", list(values)
+
+    def elements(self, column: str) -> str:
+        return f"json_each({column}) AS v"

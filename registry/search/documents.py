@@ -1,0 +1,270 @@
+"""Building the search documents (`SearchDocument` rows) from the registry's tables.
+
+One row per model, with what every search backend needs: the text by weight, the facet
+values, the input/output kinds of the latest version, run counts and a quality score.
+Rows are written in batches; on PostgreSQL the weighted `tsvector` is computed from the
+text columns in the same pass, and new words go into the `SearchTerm` vocabulary used to
+correct misspellings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
+from typing import Any, Final
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.db import connection
+from django.db.models import Sum, Value
+from django.db.models.expressions import CombinedExpression
+from django.utils import timezone
+
+from registry.models import (
+    CollectionItem,
+    MLModel,
+    ModelRunDay,
+    SearchDocument,
+    SearchTerm,
+)
+from registry.search import ranking
+from registry.signatures import MEDIA_KINDS, derive_signature
+
+WORD_KINDS: Final = frozenset({"text", *MEDIA_KINDS})
+
+BATCH_SIZE: Final = 500
+README_CHARS: Final = 2000
+# Vocabulary words: start with a letter, 3 to 32 characters.
+_TERM = re.compile(r"\b[a-z][a-z0-9]{2,31}\b")
+# Code, images and link targets are dropped from README text; markup characters too.
+_MARKDOWN = re.compile(
+    r"```.*?```|`[^`]*`|!\[[^\]]*\]\([^)]*\)|\([^)]*://[^)]*\)|[#*_>|~\[\]]+", re.S
+)
+_SEPARATORS = re.compile(r"[-_.]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+UPDATE_FIELDS: Final = [
+    "owner",
+    "owner_name",
+    "name",
+    "full_name",
+    "visibility",
+    "hardware",
+    "tags",
+    "collections",
+    "input_kinds",
+    "output_kinds",
+    "names_text",
+    "summary_text",
+    "schema_text",
+    "readme_text",
+    "run_count",
+    "runs_7d",
+    "quality",
+    "updated_at",
+    "indexed_at",
+]
+
+
+def text_config() -> str:
+    return str(getattr(settings, "SEARCH_TEXT_CONFIG", "english"))
+
+
+def recent_since() -> Any:
+    """The first day counted as "the last 7 days" (today and the six before it, UTC)."""
+    return timezone.now().date() - timedelta(days=6)
+
+
+def refresh(model_ids: Iterable[int]) -> None:
+    """Rebuild these models' rows now, in the caller's transaction. Missing models are
+    skipped (their rows went with them)."""
+    ids = sorted(set(model_ids))
+    for start in range(0, len(ids), BATCH_SIZE):
+        write(build(ids[start : start + BATCH_SIZE]))
+
+
+def rebuild_all(*, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every row and the vocabulary (what `manage.py reindex` does first)."""
+    ids = list(MLModel.objects.order_by("pk").values_list("pk", flat=True))
+    words: Counter[str] = Counter()
+    for start in range(0, len(ids), BATCH_SIZE):
+        rows = build(ids[start : start + BATCH_SIZE])
+        write(rows, add_terms=False)
+        for row in rows:
+            words.update(set(terms_of(row)))
+        if progress:
+            progress(min(start + BATCH_SIZE, len(ids)), len(ids))
+    SearchDocument.objects.exclude(model_id__in=MLModel.objects.values("pk")).delete()
+    SearchTerm.objects.all().delete()
+    terms = [SearchTerm(term=term, frequency=count) for term, count in words.items()]
+    SearchTerm.objects.bulk_create(terms, batch_size=2000)
+    return len(ids)
+
+
+def build(model_ids: Sequence[int]) -> list[SearchDocument]:
+    """Unsaved rows for these models: four queries whatever the batch size."""
+    models = list(
+        MLModel.objects.filter(pk__in=model_ids)
+        .select_related("owner", "latest_version")
+        .only(
+            "id",
+            "name",
+            "description",
+            "readme",
+            "visibility",
+            "hardware_id",
+            "run_count",
+            "latest_version_created_at",
+            "owner__id",
+            "owner__username",
+            "owner__display_name",
+            "latest_version__openapi_schema",
+        )
+    )
+    tags: dict[int, list[str]] = defaultdict(list)
+    through = MLModel.tags.through
+    for model_id, tag in (
+        through.objects.filter(mlmodel_id__in=model_ids)
+        .order_by("tag__name")
+        .values_list("mlmodel_id", "tag__name")
+    ):
+        tags[model_id].append(tag)
+    collections: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for model_id, slug, name in (
+        CollectionItem.objects.filter(model_id__in=model_ids)
+        .order_by("collection__slug")
+        .values_list("model_id", "collection__slug", "collection__name")
+    ):
+        collections[model_id].append((slug, name))
+    recent = dict(
+        ModelRunDay.objects.filter(model_id__in=model_ids, day__gte=recent_since())
+        .values("model_id")
+        .annotate(runs=Sum("runs"))
+        .values_list("model_id", "runs")
+    )
+    now = timezone.now()
+    return [
+        document_for(model, tags[model.pk], collections[model.pk], recent.get(model.pk, 0), now)
+        for model in models
+    ]
+
+
+def document_for(
+    model: MLModel,
+    tags: list[str],
+    collections: list[tuple[str, str]],
+    runs_7d: int,
+    now: Any,
+) -> SearchDocument:
+    owner = model.owner
+    schema = model.latest_version.openapi_schema if model.latest_version else None
+    context = " ".join([model.name.replace("-", " "), model.description, *tags])
+    signature = derive_signature(schema, context=context)
+    # PostgreSQL's parser splits hyphenated words into their parts already; spelling
+    # names out again would count their words twice.
+    names = [
+        owner.username,
+        owner.display_name,
+        model.name,
+        _SEPARATORS.sub("", model.name),  # "realesrgan" finds real-esrgan
+        *tags,
+    ]
+    if connection.vendor != "postgresql":
+        names += [_SEPARATORS.sub(" ", owner.username), _SEPARATORS.sub(" ", model.name)]
+        names += [_SEPARATORS.sub(" ", tag) for tag in tags]
+    summary = [model.description, *(name for _, name in collections)]
+    # What it takes and returns, in words: "speech to text" finds audio-in, text-out.
+    kinds = [k for k in (*signature.inputs, *signature.outputs) if k in WORD_KINDS]
+    fields = [*schema_words(schema), *dict.fromkeys(kinds)]
+    return SearchDocument(
+        model_id=model.pk,
+        owner_id=owner.pk,
+        owner_name=owner.username,
+        name=model.name,
+        full_name=f"{owner.username}/{model.name}".lower(),
+        visibility=model.visibility,
+        hardware=str(model.hardware_id),
+        tags=tags,
+        collections=[slug for slug, _ in collections],
+        input_kinds=list(signature.inputs),
+        output_kinds=list(signature.outputs),
+        names_text=" ".join(dict.fromkeys(n for n in names if n)),
+        summary_text=" ".join(s for s in summary if s),
+        schema_text=" ".join(fields),
+        readme_text=readme_excerpt(model.readme),
+        run_count=model.run_count,
+        runs_7d=runs_7d,
+        quality=ranking.quality(
+            run_count=model.run_count,
+            runs_7d=runs_7d,
+            updated_at=model.latest_version_created_at,
+            now=now,
+        ),
+        updated_at=model.latest_version_created_at,
+        indexed_at=now,
+    )
+
+
+def schema_words(schema: Any) -> list[str]:
+    """Names, titles and descriptions of the Input and Output fields of a Cog schema."""
+    if not isinstance(schema, dict):
+        return []
+    components = schema.get("components", {})
+    schemas = components.get("schemas", {}) if isinstance(components, dict) else {}
+    if not isinstance(schemas, dict):
+        return []
+    words: list[str] = []
+    for part in ("Input", "Output"):
+        node = schemas.get(part)
+        if not isinstance(node, dict):
+            continue
+        props = node.get("properties")
+        for name, prop in (props if isinstance(props, dict) else {}).items():
+            words.append(_SEPARATORS.sub(" ", _CAMEL.sub(" ", str(name))).lower())
+            if isinstance(prop, dict):
+                description = prop.get("description")
+                if isinstance(description, str):
+                    words.append(description)
+        if part == "Output" and isinstance(node.get("description"), str):
+            words.append(node["description"])
+    return words
+
+
+def readme_excerpt(readme: str) -> str:
+    return " ".join(_MARKDOWN.sub(" ", readme[: README_CHARS * 2]).split())[:README_CHARS]
+
+
+def terms_of(row: SearchDocument) -> Iterator[str]:
+    for text in (row.names_text, row.summary_text, row.schema_text):
+        yield from _TERM.findall(text.lower())
+
+
+def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
+    if not rows:
+        return
+    fields = list(UPDATE_FIELDS)
+    if connection.vendor == "postgresql":
+        # The weighted tsvector is computed by the same INSERT ... ON CONFLICT UPDATE.
+        for row in rows:
+            row.vector = vector_of(row)
+        fields.append("vector")
+    SearchDocument.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["model"], update_fields=fields
+    )
+    if add_terms:
+        terms = {term for row in rows for term in terms_of(row)}
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=term) for term in sorted(terms)], ignore_conflicts=True
+        )
+
+
+def vector_of(row: SearchDocument) -> CombinedExpression:
+    config = text_config()
+    return (
+        SearchVector(Value(row.names_text), weight="A", config=config)
+        + SearchVector(Value(row.summary_text), weight="B", config=config)
+        + SearchVector(Value(row.schema_text), weight="C", config=config)
+        + SearchVector(Value(row.readme_text), weight="D", config=config)
+    )

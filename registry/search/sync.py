@@ -1,0 +1,179 @@
+"""Keeping search in step with the registry: the hooks writers call, and what tasks run.
+
+- `index_model(model_id)` after any change to what search shows of a model (its fields,
+  tags, collections, visibility, latest version). The database row is rebuilt at once,
+  in the caller's transaction, so the database backend (and the fallback) is never
+  stale and a rolled-back change leaves no trace; an external index (Meilisearch) gets
+  the change from the `search` task after commit, never inside the request.
+- `model_removed(model_id)` after a model is deleted (a signal calls it).
+- `record_run(model_id)` for every run counted (`services.model_increment_run_count`
+  calls it): runs per day for "trending", and live counters on the row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from registry import backends
+from registry.models import MLModel, ModelRunDay, SearchDocument, SearchSyncPending
+from registry.search import documents, ranking
+from registry.search.base import SearchBackend, SearchUnavailable
+
+logger = logging.getLogger(__name__)
+
+SYNC_BATCH = 500
+KEEP_RUN_DAYS = 35
+
+
+def index_model(model_id: int) -> None:
+    index_models([model_id])
+
+
+def index_models(model_ids: Iterable[int]) -> None:
+    ids = sorted(set(model_ids))
+    if not ids:
+        return
+    documents.refresh(ids)
+    _queue_external(ids)
+
+
+def model_removed(model_id: int) -> None:
+    _queue_external([model_id])
+
+
+def _queue_external(ids: list[int]) -> None:
+    if not backends.search_backend().external:
+        return
+    now = timezone.now()
+    SearchSyncPending.objects.bulk_create(
+        [SearchSyncPending(model_id=i, queued_at=now) for i in ids],
+        update_conflicts=True,
+        unique_fields=["model_id"],
+        update_fields=["queued_at"],
+    )
+    transaction.on_commit(_enqueue_sync, robust=True)
+
+
+def _enqueue_sync() -> None:
+    from registry.search.tasks import sync_search_index
+
+    sync_search_index.enqueue()
+
+
+def sync_pending(backend: SearchBackend | None = None) -> int:
+    """Push queued models to the external index; rows stay queued if it is unreachable.
+
+    Returns how many models were brought up to date.
+    """
+    backend = backend or backends.search_backend()
+    if not backend.external:
+        SearchSyncPending.objects.all().delete()
+        return 0
+    done = 0
+    while True:
+        batch = list(
+            SearchSyncPending.objects.order_by("queued_at", "model_id").values_list(
+                "model_id", "queued_at"
+            )[:SYNC_BATCH]
+        )
+        if not batch:
+            return done
+        ids = [model_id for model_id, _ in batch]
+        rows = list(SearchDocument.objects.filter(pk__in=ids))
+        present = {row.pk for row in rows}
+        backend.index_documents(rows)
+        backend.remove_models([i for i in ids if i not in present])
+        # A model queued again while we pushed keeps its newer row.
+        for model_id, queued_at in batch:
+            SearchSyncPending.objects.filter(model_id=model_id, queued_at__lte=queued_at).delete()
+        done += len(ids)
+
+
+def record_run(model_id: int, *, when: Any = None) -> None:
+    """Count one run of a model for search: per day (for trending) and on its row."""
+    day = (when or timezone.now()).date()
+    table = connection.ops.quote_name(ModelRunDay._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement, safe under concurrent runs (PostgreSQL and SQLite alike).
+        cursor.execute(
+            f"INSERT INTO {table} (model_id, day, runs) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (model_id, day) DO UPDATE SET runs = {table}.runs + 1",
+            [model_id, day],
+        )
+    SearchDocument.objects.filter(pk=model_id).update(
+        run_count=F("run_count") + 1, runs_7d=F("runs_7d") + 1
+    )
+    schedule_popularity_refresh()
+
+
+def schedule_popularity_refresh(*, daily_only: bool = False) -> None:
+    """Ask for `refresh_popularity` at least once a day (so that old runs leave the
+    7-day window and freshness ages) and, as runs come in, at most once per
+    SEARCH_POPULARITY_REFRESH_SECONDS. Per cache: once per process with the default
+    in-memory cache, once overall with Redis."""
+    today = timezone.now().date().isoformat()
+    due = cache.add(f"vitrine:search:popularity:{today}", 1, timeout=86400)
+    if not daily_only:
+        every = int(getattr(settings, "SEARCH_POPULARITY_REFRESH_SECONDS", 600))
+        due = cache.add("vitrine:search:popularity", 1, timeout=every) or due
+    if due:
+        transaction.on_commit(_enqueue_popularity, robust=True)
+
+
+def _enqueue_popularity() -> None:
+    from registry.search.tasks import refresh_search_popularity
+
+    refresh_search_popularity.enqueue()
+
+
+def refresh_popularity(*, today: date | None = None) -> int:
+    """Recount runs in the last 7 days, copy run counts, recompute quality (freshness
+    ages daily); queue changed models for the external index. Returns how many changed."""
+    today = today or timezone.now().date()
+    since = today - timedelta(days=6)
+    recent = (
+        ModelRunDay.objects.filter(model_id=OuterRef("model_id"), day__gte=since)
+        .values("model_id")
+        .annotate(total=Sum("runs"))
+        .values("total")
+    )
+    runs = MLModel.objects.filter(pk=OuterRef("model_id")).values("run_count")
+    now = timezone.now()
+    changed: list[SearchDocument] = []
+    rows = SearchDocument.objects.annotate(
+        new_7d=Coalesce(Subquery(recent), Value(0)), new_runs=Subquery(runs)
+    ).only("model_id", "run_count", "runs_7d", "quality", "updated_at")
+    for row in rows.iterator(chunk_size=2000):
+        new_7d, new_runs = int(row.new_7d), int(row.new_runs or 0)
+        quality = ranking.quality(
+            run_count=new_runs, runs_7d=new_7d, updated_at=row.updated_at, now=now
+        )
+        if (row.runs_7d, row.run_count) != (new_7d, new_runs) or abs(row.quality - quality) > 1e-4:
+            row.runs_7d, row.run_count, row.quality = new_7d, new_runs, quality
+            changed.append(row)
+    SearchDocument.objects.bulk_update(
+        changed, ["runs_7d", "run_count", "quality"], batch_size=1000
+    )
+    ModelRunDay.objects.filter(day__lt=today - timedelta(days=KEEP_RUN_DAYS)).delete()
+    if changed:
+        _queue_external([row.pk for row in changed])
+    return len(changed)
+
+
+def run_sync_now(backend: SearchBackend | None = None) -> int:
+    """`sync_pending`, logging instead of raising when the index is unreachable."""
+    try:
+        return sync_pending(backend)
+    except SearchUnavailable as e:
+        logger.warning("Search index unreachable, changes stay queued: %s", e)
+        return 0
