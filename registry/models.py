@@ -242,6 +242,8 @@ class Version(models.Model):
     cog_urls = models.JSONField(
         default=list, blank=True, help_text="URLs of running Cog servers (cog-http backend)."
     )
+    # How long its runs take (exponentially weighted): short runs may take the fast path.
+    predict_time_ewma = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

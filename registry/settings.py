@@ -306,3 +306,6 @@ VITRINE_BUILD_STALE_SECONDS = env_int("VITRINE_BUILD_STALE_SECONDS", 120)
 VITRINE_WEBHOOK_ALLOW_PRIVATE = env_bool("VITRINE_WEBHOOK_ALLOW_PRIVATE", False)
 VITRINE_WEBHOOK_RETRIES = env_int("VITRINE_WEBHOOK_RETRIES", 6)
 VITRINE_REAP_INTERVAL = env_float("VITRINE_REAP_INTERVAL", 5.0)
+# `Prefer: wait` runs of versions whose runs usually take less than this many seconds are
+# made with a synchronous call to a warm Cog server (0 turns the fast path off).
+VITRINE_SYNC_DISPATCH_BELOW = env_float("VITRINE_SYNC_DISPATCH_BELOW", 1.0)

@@ -72,6 +72,7 @@ def create_and_answer(request: Request, version: Version) -> Response:
         stream=bool(body.get("stream")),
         source=Prediction.Source.API,
         cancel_after=cancel_after(request),
+        wait=wait,
     )
     headers = {"Location": request.build_absolute_uri(f"/v1/predictions/{prediction.pk}")}
     if wait is not None:

@@ -299,3 +299,32 @@ def test_file_outputs_inside_objects_keep_their_field_names(
         use_file_output=False,
     )
     assert output["reversed"].endswith("/reversed.txt")
+
+
+def test_short_runs_that_are_waited_for_take_the_synchronous_fast_path(
+    hello_version: Any, replicate_client: Any, settings: Any
+) -> None:
+    replicate_client.run(f"alice/hello:{hello_version.id}", input={"text": "warm"})
+    hello_version.refresh_from_db()
+    assert 0 < hello_version.predict_time_ewma < 1  # learned from the first run
+    # With Cog unable to reach us, only a run whose answer comes back on the same
+    # connection can finish: the fast path needs no webhook.
+    settings.VITRINE_INTERNAL_URL = "http://127.0.0.1:9"
+    assert replicate_client.run(f"alice/hello:{hello_version.id}", input={"text": "fast"}) == (
+        "hello fast"
+    )
+    fast = Prediction.objects.get(input={"text": "fast"})
+    assert fast.started_at and fast.completed_at and fast.started_at <= fast.completed_at
+    assert fast.metrics["predict_time"] > 0
+
+
+def test_the_fast_path_can_be_turned_off(
+    hello_version: Any, replicate_client: Any, settings: Any
+) -> None:
+    settings.VITRINE_SYNC_DISPATCH_BELOW = 0
+    replicate_client.run(f"alice/hello:{hello_version.id}", input={"text": "warm"})
+    settings.VITRINE_INTERNAL_URL = "http://127.0.0.1:9"
+    prediction = replicate_client.predictions.create(
+        version=hello_version.id, input={"text": "slow path"}, wait=2
+    )
+    assert prediction.status == "starting"  # Cog's webhooks cannot reach us
