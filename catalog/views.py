@@ -138,6 +138,9 @@ def _model_context(
             hint=model.description,
         ),
         "can_edit": selectors.can_write_owner(request.user, model.owner),
+        # A model without a version says when one is on its way (the demo catalog builds
+        # in the worker while the site is already up).
+        "building": selectors.build_in_progress(model=model) if version is None else None,
     }
 
 

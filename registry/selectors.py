@@ -172,6 +172,19 @@ def build_list(*, model: MLModel, user: Actor) -> QuerySet[Build]:
     )
 
 
+def build_in_progress(*, model: MLModel) -> Build | None:
+    """The build under way for a model, if any: its status and age are public (a model page
+    says a version is coming), its logs only to those who may publish."""
+    return (
+        Build.objects.filter(
+            model=model, status__in=(Build.Status.STARTING, Build.Status.PROCESSING)
+        )
+        .order_by("-created_at")
+        .only("id", "status", "created_at", "started_at", "model_id")
+        .first()
+    )
+
+
 def files_by_id(ids: Iterable[str]) -> dict[str, File]:
     """Uploaded files with their owners, by id (to name and link a prediction's inputs)."""
     wanted = list(ids)

@@ -551,3 +551,22 @@ def test_the_versions_tab_lists_recent_builds_to_owners_only(
     assert "no cog.yaml" in html
     client.force_login(other_user)
     assert "Recent builds" not in client.get("/alice/hello/versions").content.decode()
+
+
+def test_a_model_being_built_says_so_to_everyone_and_links_logs_for_its_owner(
+    client: Client, user: Any
+) -> None:
+    model = ModelFactory(owner=user.owner, name="coming")
+    build = Build.objects.create(
+        model=model, kind=Build.Kind.SOURCE, status=Build.Status.PROCESSING,
+        started_at=timezone.now() - timedelta(seconds=40),
+    )  # fmt: skip
+    page = client.get("/alice/coming").content.decode()
+    assert "A first version is being built" in page
+    assert "Processing" in page and 'hx-trigger="every 3s"' in page
+    assert f"/builds/{build.pk}" not in page  # logs are for those who may publish
+    client.force_login(user)
+    assert f"/alice/coming/builds/{build.pk}" in client.get("/alice/coming").content.decode()
+    build.status = Build.Status.FAILED
+    build.save()
+    assert "No version yet" in client.get("/alice/coming").content.decode()
