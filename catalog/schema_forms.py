@@ -17,7 +17,6 @@ Three steps, each usable on its own:
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import math
 import re
@@ -27,12 +26,12 @@ from typing import Any, Literal, TypeGuard
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.datastructures import MultiValueDict
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from catalog.modality import media_kind
-from catalog.schemas import JSON, Property, components, input_properties, input_schema
+from catalog.schemas import JSON, Property, input_properties
 from catalog.schemas import primary_type as _primary_type
+from registry.inputs import InputError, input_errors
 
 Widget = Literal[
     "text", "textarea", "number", "range", "select", "checkbox", "file", "password", "lines",
@@ -511,70 +510,36 @@ def _boolean(raw: str) -> bool:
 # Validation ---------------------------------------------------------------------------
 
 
-def validation_schema(document: JSON | None) -> JSON:
-    """The document's `Input` as a JSON Schema (2020-12) that `jsonschema` can check:
-    components carried along so that `#/components/schemas/…` references resolve, and
-    OpenAPI 3.0's `nullable: true` and boolean `exclusiveMinimum` rewritten."""
-    schema: JSON = _jsonschema_compatible(copy.deepcopy(input_schema(document)))
-    schema["components"] = {
-        "schemas": {
-            name: _jsonschema_compatible(copy.deepcopy(node))
-            for name, node in components(document).items()
-        }
-    }
-    return schema
-
-
-def _jsonschema_compatible(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_jsonschema_compatible(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _jsonschema_compatible(value) for key, value in node.items()}
-    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(node.get(bound), bool) and node.pop(bound) and limit in node:
-            node[bound] = node.pop(limit)
-    if node.pop("nullable", False) is True:
-        default = node.pop("default", None)
-        wrapped: JSON = {"anyOf": [node, {"type": "null"}]}
-        if default is not None:
-            wrapped["default"] = default
-        return wrapped
-    return node
-
-
 def validate_input(document: JSON | None, value: JSON) -> dict[str, list[str]]:
-    """Messages per input name (and `__all__` for the input as a whole); {} when valid."""
-    validator = Draft202012Validator(validation_schema(document))
-    errors = list(validator.iter_errors(value))
+    """Messages per input name (and `__all__` for the input as a whole); {} when valid.
+
+    The same checks as the API (`registry.inputs`), worded for people filling a form."""
+    problems = input_errors(document or {}, value)
     # A value outside an enum also breaks the enum's `type`; naming the choices says it all.
-    with_enum = {tuple(e.absolute_path) for e in errors if e.validator == "enum"}
+    with_enum = {p.path for p in problems if p.error is not None and p.error.validator == "enum"}
     messages: dict[str, list[str]] = {}
-    for error in errors:
-        if error.validator == "type" and tuple(error.absolute_path) in with_enum:
+    for problem in problems:
+        if problem.path in with_enum and problem.error and problem.error.validator == "type":
             continue
-        for name, message in _describe(error, value):
-            bucket = messages.setdefault(name, [])
-            if message not in bucket:
-                bucket.append(message)
+        name, message = _describe(problem)
+        bucket = messages.setdefault(name, [])
+        if message not in bucket:
+            bucket.append(message)
     return messages
 
 
-def _describe(error: SchemaError, value: JSON) -> list[tuple[str, str]]:
-    path = list(error.absolute_path)
-    if error.validator == "required" and not path:
-        required: Any = error.validator_value
-        missing = [name for name in required if isinstance(value, dict) and name not in value]
-        return [(name, "This field is required.") for name in missing]
-    if not path:
-        return [(NON_FIELD, error.message)]
-    name = str(path[0])
-    message = _message(error)
-    if len(path) > 1 and isinstance(path[1], int):
-        message = f"Item {path[1] + 1}: {message}"
-    elif len(path) > 1:
-        message = f"{'.'.join(str(p) for p in path[1:])}: {message}"
-    return [(name, message)]
+def _describe(problem: InputError) -> tuple[str, str]:
+    if problem.error is None:
+        return (str(problem.path[0]) if problem.path else NON_FIELD, "This field is required.")
+    if not problem.path:
+        return (NON_FIELD, str(problem.error.message))
+    message = _message(problem.error)
+    rest = problem.path[1:]
+    if rest and isinstance(rest[0], int):
+        message = f"Item {rest[0] + 1}: {message}"
+    elif rest:
+        message = f"{'.'.join(str(p) for p in rest)}: {message}"
+    return (str(problem.path[0]), message)
 
 
 _TYPE_WORDS = {
@@ -621,6 +586,8 @@ def _message(error: SchemaError) -> str:
         return f"Must have at least {limit} item{'s' if limit != 1 else ''}."
     if rule == "maxItems":
         return f"Must have at most {limit} item{'s' if limit != 1 else ''}."
+    if rule == "format":
+        return "Give a file, or the http(s):// URL of one."
     if rule == "multipleOf":
         return f"Must be a multiple of {_number_text(limit)}."
     return str(error.message)
