@@ -153,6 +153,10 @@ def _media_of(url: str, schema: JSON, *, hint: str, name: str) -> PartKind:
     if by_extension is not None:
         return by_extension
     guessed = media_kind(name, str(schema.get("description") or ""), hint)
-    if guessed == "image" or guessed == "audio" or guessed == "video":
-        return guessed
+    if guessed == "image":
+        return "image"
+    if guessed == "audio":
+        return "audio"
+    if guessed == "video":
+        return "video"
     return "file"

@@ -181,6 +181,22 @@ def derive_signature(schema: Any, *, context: str = "") -> Signature:
     return Signature(inputs=ordered(inputs), outputs=ordered(outputs))
 
 
+def media_kind(*texts: str) -> str:
+    """image, audio or video by the first text that names one (an `accept` value like
+    "image/*" or ".wav", or a name or description); else file."""
+    for text in texts:
+        if not text:
+            continue
+        accepted = _accept_kind(text) if ("/" in text or text.startswith(".")) else None
+        if accepted:
+            return accepted
+        for word in words_of(_CAMEL.sub(" ", text)):
+            for kind, words in MEDIA_WORDS.items():
+                if word in words:
+                    return kind
+    return "file"
+
+
 def label(kind: str) -> str:
     """How a kind is named to people."""
     return "JSON" if kind == "json" else kind

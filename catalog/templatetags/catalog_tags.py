@@ -118,10 +118,7 @@ def initials(model: MLModel) -> str:
 @register.filter
 def modality(model: MLModel) -> modality_lib.Modality:
     """What goes in and out of the model's latest version (needs `latest_version` joined)."""
-    version = model.latest_version
-    if version is None:
-        return modality_lib.Modality()
-    return modality_lib.for_version(version.id, version.openapi_schema, hint=model.description)
+    return modality_lib.for_model(model)
 
 
 @register.simple_tag
