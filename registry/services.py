@@ -66,16 +66,21 @@ def owner_ensure_for_user(*, user: User) -> Owner:
     return owner
 
 
-@transaction.atomic
-def user_create(
-    *, username: str, password: str | None = None, email: str = "", is_staff: bool = False
-) -> User:
+def _check_new_owner_name(username: str) -> None:
+    """Users and organizations share one namespace of URL-safe names."""
     try:
         validate_owner_name(username)
     except ValidationError as e:
         raise InvalidInput({"username": _messages(e)}) from e
     if Owner.objects.filter(username=username).exists():
         raise Conflict(f"The name {username!r} is already taken.")
+
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str | None = None, email: str = "", is_staff: bool = False
+) -> User:
+    _check_new_owner_name(username)
     user = User.objects.create_user(
         username=username, email=email, password=password, is_staff=is_staff
     )
@@ -85,12 +90,7 @@ def user_create(
 
 @transaction.atomic
 def organization_create(*, username: str, creator: User, display_name: str = "") -> Owner:
-    try:
-        validate_owner_name(username)
-    except ValidationError as e:
-        raise InvalidInput({"username": _messages(e)}) from e
-    if Owner.objects.filter(username=username).exists():
-        raise Conflict(f"The name {username!r} is already taken.")
+    _check_new_owner_name(username)
     organization = Owner.objects.create(
         username=username, kind=Owner.Kind.ORGANIZATION, display_name=display_name
     )

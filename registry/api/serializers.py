@@ -200,56 +200,35 @@ class ModelSerializer(serializers.ModelSerializer[MLModel]):
         return False
 
 
-class ModelCreateSerializer(serializers.Serializer[Any]):
+def _optional_url() -> serializers.URLField:
+    return serializers.URLField(required=False, allow_blank=True, allow_null=True, max_length=1000)
+
+
+class ModelFieldsSerializer(serializers.Serializer[Any]):
+    """The card fields a model is created with and that PATCH may change."""
+
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    readme = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    github_url = _optional_url()
+    paper_url = _optional_url()
+    license_url = _optional_url()
+    weights_url = _optional_url()
+    cover_image_url = _optional_url()
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+
+
+class ModelCreateSerializer(ModelFieldsSerializer):
     owner = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
     visibility = serializers.ChoiceField(choices=MLModel.Visibility.choices)
     hardware = serializers.CharField(max_length=64)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    readme = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    github_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    paper_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    license_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    weights_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    cover_image_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=50
-    )
 
 
-class ModelUpdateSerializer(serializers.Serializer[Any]):
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    readme = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    github_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    paper_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    license_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    weights_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
-    cover_image_url = serializers.URLField(
-        required=False, allow_blank=True, allow_null=True, max_length=1000
-    )
+class ModelUpdateSerializer(ModelFieldsSerializer):
     visibility = serializers.ChoiceField(choices=MLModel.Visibility.choices, required=False)
     hardware = serializers.CharField(max_length=64, required=False)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=50
-    )
 
 
 class CollectionSerializer(serializers.ModelSerializer[Collection]):

@@ -138,18 +138,7 @@ class CogClient:
             },
             timeout=10.0,
         )
-        if response.status_code in (200, 202):
-            body: dict[str, Any] = response.json()
-            return body
-        if response.status_code == 409:
-            raise CogBusy(response.text)
-        if response.status_code == 503:
-            raise CogNotReady(response.text)
-        try:
-            detail: Any = response.json()
-        except ValueError:
-            detail = response.text
-        raise CogRejected(response.status_code, detail)
+        return _prediction_answer(response, accepted=(200, 202))
 
     def predict(
         self, prediction_id: str, *, input: dict[str, Any], timeout: float
@@ -163,19 +152,24 @@ class CogClient:
             json={"id": prediction_id, "input": input},
             timeout=timeout,
         )
-        if response.status_code == 200:
-            body: dict[str, Any] = response.json()
-            return body
-        if response.status_code == 409:
-            raise CogBusy(response.text)
-        if response.status_code == 503:
-            raise CogNotReady(response.text)
-        try:
-            detail: Any = response.json()
-        except ValueError:
-            detail = response.text
-        raise CogRejected(response.status_code, detail)
+        return _prediction_answer(response, accepted=(200,))
 
     def cancel(self, prediction_id: str) -> bool:
         response = self._request("POST", f"/predictions/{prediction_id}/cancel", timeout=5.0)
         return response.status_code == 200
+
+
+def _prediction_answer(response: httpx.Response, *, accepted: tuple[int, ...]) -> dict[str, Any]:
+    """The body of an accepted prediction request, or the error its status means."""
+    if response.status_code in accepted:
+        body: dict[str, Any] = response.json()
+        return body
+    if response.status_code == 409:
+        raise CogBusy(response.text)
+    if response.status_code == 503:
+        raise CogNotReady(response.text)
+    try:
+        detail: Any = response.json()
+    except ValueError:
+        detail = response.text
+    raise CogRejected(response.status_code, detail)
