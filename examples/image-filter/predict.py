@@ -133,8 +133,7 @@ class Predictor(BasePredictor):
         output_format: str = Input(
             default="png",
             choices=FORMAT_CHOICES,
-            description="File format of the result. PNG and WebP keep transparency; JPEG is "
-            "smallest for photos.",
+            description="File format of the result. PNG and WebP keep transparency; JPEG is smallest for photos.",
         ),
     ) -> Path:
         img = Image.open(image)

@@ -82,8 +82,7 @@ class Predictor(BasePredictor):
         model: str = Input(
             default="logistic-regression",
             choices=["logistic-regression", "random-forest", "k-nearest-neighbors"],
-            description="Classifier to use. All three are trained on the full Iris data set at "
-            "start-up.",
+            description="Classifier to use. All three are trained on the full Iris data set at start-up.",
         ),
     ) -> Output:
         x = np.array([[sepal_length, sepal_width, petal_length, petal_width]])

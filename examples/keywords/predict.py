@@ -66,8 +66,7 @@ class Predictor(BasePredictor):
         self,
         text: str = Input(
             default=DEFAULT_TEXT,
-            description="Document to extract keywords from. Works best on a paragraph to a few "
-            "pages of prose.",
+            description="Document to extract keywords from. Works best on a paragraph to a few pages of prose.",
         ),
         language: str = Input(
             default="en",
@@ -90,10 +89,7 @@ class Predictor(BasePredictor):
             default=0.7,
             ge=0.1,
             le=0.95,
-            description="Drop a candidate whose similarity to a better-ranked keyword is above "
-            "this value (0-1, character-sequence similarity). Lower values give more varied "
-            "keywords; higher values keep near-duplicates such as 'machine learning' and 'machine "
-            "learning models'.",
+            description="Drop a candidate whose similarity to a better-ranked keyword is above this value (0-1, character-sequence similarity). Lower values give more varied keywords; higher values keep near-duplicates such as 'machine learning' and 'machine learning models'.",
         ),
     ) -> list[dict]:
         extractor = yake.KeywordExtractor(

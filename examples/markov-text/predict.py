@@ -53,19 +53,16 @@ class Predictor(BasePredictor):
             default=None,
             ge=0,
             le=2_147_483_647,
-            description="Random seed. Leave empty for a random one; the seed used is printed in "
-            "the logs. The same seed and settings always give the same text.",
+            description="Random seed. Leave empty for a random one; the seed used is printed in the logs. The same seed and settings always give the same text.",
         ),
         state_size: int = Input(
             default=2,
             choices=STATE_SIZES,
-            description="Words of context per step. 1 is wild and ungrammatical, 2 is a good "
-            "balance, 3 stays close to the original sentences.",
+            description="Words of context per step. 1 is wild and ungrammatical, 2 is a good balance, 3 stays close to the original sentences.",
         ),
         start_with: str = Input(
             default="",
-            description="Optional word (or up to state_size words) to start the first sentence "
-            "with, e.g. 'Holmes'. Must appear in the stories; otherwise it is ignored.",
+            description="Optional word (or up to state_size words) to start the first sentence with, e.g. 'Holmes'. Must appear in the stories; otherwise it is ignored.",
         ),
         max_sentence_words: int = Input(
             default=40,
@@ -77,8 +74,7 @@ class Predictor(BasePredictor):
             default=0.01,
             ge=0.0,
             le=0.2,
-            description="Pause after each streamed word, in seconds, so the text appears "
-            "progressively. 0 streams as fast as possible.",
+            description="Pause after each streamed word, in seconds, so the text appears progressively. 0 streams as fast as possible.",
         ),
     ) -> ConcatenateIterator[str]:
         if seed is None:

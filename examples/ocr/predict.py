@@ -56,8 +56,7 @@ class Predictor(BasePredictor):
         self,
         image: Path = Input(
             accept="image/*",
-            description="Image containing printed text (PNG, JPEG, WebP, BMP). Photos, "
-            "screenshots and scanned documents work best when the text is at least ~15 px tall.",
+            description="Image containing printed text (PNG, JPEG, WebP, BMP). Photos, screenshots and scanned documents work best when the text is at least ~15 px tall.",
         ),
         min_confidence: float = Input(
             default=0.5,
@@ -69,13 +68,11 @@ class Predictor(BasePredictor):
             default=0.5,
             ge=0.0,
             le=1.0,
-            description="Text-detection threshold: lower finds fainter text but may add false "
-            "boxes.",
+            description="Text-detection threshold: lower finds fainter text but may add false boxes.",
         ),
         detect_rotation: bool = Input(
             default=True,
-            description="Run the orientation classifier so upside-down text is read correctly "
-            "(slightly slower).",
+            description="Run the orientation classifier so upside-down text is read correctly (slightly slower).",
         ),
     ) -> Output:
         # RapidOCR stores per-call thresholds on the engine object, so every

@@ -80,8 +80,7 @@ class Predictor(BasePredictor):
         error_correction: str = Input(
             default="M",
             choices=ERROR_CORRECTION_CHOICES,
-            description="Error-correction level: L (7%), M (15%), Q (25%) or H (30%) of the code "
-            "can be damaged or covered and still scan. Higher levels make a denser code.",
+            description="Error-correction level: L (7%), M (15%), Q (25%) or H (30%) of the code can be damaged or covered and still scan. Higher levels make a denser code.",
         ),
         box_size: int = Input(
             default=12,
@@ -93,8 +92,7 @@ class Predictor(BasePredictor):
             default=4,
             ge=0,
             le=16,
-            description="Quiet-zone width around the code, in modules. The QR standard asks for "
-            "at least 4.",
+            description="Quiet-zone width around the code, in modules. The QR standard asks for at least 4.",
         ),
         module_style: str = Input(
             default="square",

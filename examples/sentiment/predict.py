@@ -47,15 +47,13 @@ class Predictor(BasePredictor):
         self,
         text: str = Input(
             default="Vitrine makes running models on my own machine surprisingly easy. I love it!",
-            description="English text to analyse: a sentence, a review or a short paragraph. "
-            "Slang, emoji and emoticons such as :) are understood.",
+            description="English text to analyse: a sentence, a review or a short paragraph. Slang, emoji and emoticons such as :) are understood.",
         ),
         neutral_threshold: float = Input(
             default=0.05,
             ge=0.0,
             le=1.0,
-            description="Compound scores within ±this value are labelled neutral (0.05 is the "
-            "threshold recommended by VADER's authors).",
+            description="Compound scores within ±this value are labelled neutral (0.05 is the threshold recommended by VADER's authors).",
         ),
         per_sentence: bool = Input(
             default=False,
