@@ -14,6 +14,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from registry.rates import Rate, parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -229,7 +231,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "registry.api.errors.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Limits are VITRINE_RATE_LIMITS (below); the client address of anonymous callers is
+    # taken from X-Forwarded-For only behind this many trusted proxies.
+    "DEFAULT_THROTTLE_CLASSES": ["registry.api.throttling.TokenRateThrottle"],
+    "NUM_PROXIES": env_int("VITRINE_TRUSTED_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -248,17 +253,52 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["registry.api.search.openapi_without_query"],
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "vitrine",
-    }
+# The cache (page and facet caches, rate-limit counters) is shared by every process of
+# the deployment. CACHE_URL: `redis://host:6379/0` (or `rediss://`) for production;
+# `file:///path` (the default, under VITRINE_DATA_DIR: the web process and the workers of
+# `make run` see the same entries without a server, and without a query per request as a
+# database cache would cost); `locmem://` for one process; `dummy://` for none.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+
+
+def cache_from_url(url: str) -> dict[str, Any]:
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": rest or str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL {url!r}: use redis://, rediss://, file:///path, locmem:// or dummy://."
+    )
+
+
+CACHES = {"default": cache_from_url(CACHE_URL or f"file://{DATA_DIR / 'cache'}")}
+
+# Rate limits per API token (per client address for anonymous callers): "N/period" with
+# period s, min, h or day, optionally counted (`100/10s`), or "off". Replicate's own are
+# 600 prediction creations and 3000 other requests a minute.
+
+
+def env_rate(name: str, default: str) -> Rate | None:
+    try:
+        return parse_rate(os.environ.get(name, default))
+    except ValueError as e:
+        raise ImproperlyConfigured(f"{name}: {e}") from e
+
+
+VITRINE_RATE_LIMITS = {
+    "reads": env_rate("VITRINE_RATE_LIMIT_READS", "3000/min"),
+    "writes": env_rate("VITRINE_RATE_LIMIT_WRITES", "600/min"),
+    "anon": env_rate("VITRINE_RATE_LIMIT_ANON", "600/min"),
 }
-if os.environ.get("REDIS_URL"):
-    CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["REDIS_URL"],
-    }
 
 # Upload limits. Project archives are checked again when unpacked (see registry.archives).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VITRINE_MAX_JSON_BYTES", 5 * 1024 * 1024)

@@ -71,3 +71,7 @@ if not os.environ.get("TASK_BACKEND"):
 VITRINE_SUPERVISE_INTERVAL = 0.2
 VITRINE_BOOT_TIMEOUT = 120
 VITRINE_INSTANCE_IDLE_SECONDS = 600
+
+# One process's memory, and no rate limits: tests that need either turn them on.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+VITRINE_RATE_LIMITS = {"reads": None, "writes": None, "anon": None}

@@ -6,6 +6,7 @@ errors add `invalid_fields: [{type, field, description}]`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -101,7 +102,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             headers["WWW-Authenticate"] = auth_header
         wait = getattr(exc, "wait", None)
         if wait is not None:
-            headers["Retry-After"] = str(int(wait) + 1)
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
     elif isinstance(exc, Http404):
         code = 404
         body = problem(code, "Not found.")
