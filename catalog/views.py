@@ -42,6 +42,7 @@ from catalog.readme import readme_html
 from catalog.schemas import output_schema
 from registry import builds, files, links, predictions, selectors, services
 from registry.errors import (
+    DATABASE_RETRY_AFTER,
     Conflict,
     InvalidInput,
     NotFound,
@@ -670,3 +671,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors, no database: this page must render when everything else fails.
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database is gone: said plainly, without touching it (as `server_error`)."""
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = DATABASE_RETRY_AFTER
+    return response

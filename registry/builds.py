@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from registry import archives, backends, cogconfig, events, selectors, services
+from registry import archives, backends, cogconfig, events, files, selectors, services
 from registry.errors import InvalidInput, NotFound, PayloadTooLarge
 from registry.inference.base import BuildFailed, BuiltVersion
 from registry.models import Build, MLModel, Version
@@ -66,14 +66,14 @@ def build_create_from_archive(*, actor: Actor, model: MLModel, upload: UploadedF
         digest.update(chunk)
     upload.seek(0)
     sha256 = digest.hexdigest()
-    with transaction.atomic():
-        build = Build(
-            model=model,
-            created_by=selectors.signed_in(actor),
-            kind=Build.Kind.SOURCE,
-            source_sha256=sha256,
-        )
-        build.source.save(f"{sha256}.tar.gz", upload, save=False)
+    build = Build(
+        model=model,
+        created_by=selectors.signed_in(actor),
+        kind=Build.Kind.SOURCE,
+        source_sha256=sha256,
+    )
+    build.source.save(f"{sha256}.tar.gz", upload, save=False)
+    with files.removed_unless_recorded(build.source), transaction.atomic():
         build.save()
         _enqueue(build)
     return build

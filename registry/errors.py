@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from django.db import InterfaceError, OperationalError
+
+# Seconds a client is asked to wait when the database is unavailable.
+DATABASE_RETRY_AFTER = "5"
+
 
 class VitrineError(Exception):
     status = 400
@@ -67,3 +72,10 @@ class InvalidInput(VitrineError):
 class ServiceUnavailable(VitrineError):
     status = 503
     title = "Service unavailable"
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database went away (connection refused or dropped, server shutting down, SQLite
+    locked): every write is one transaction, so what was under way was rolled back and the
+    request may be retried. Answered 503, not 500."""
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import mimetypes
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -12,9 +14,22 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 
 from registry.errors import InvalidInput, NotFound, PayloadTooLarge
 from registry.models import File
+
+
+@contextlib.contextmanager
+def removed_unless_recorded(stored: FieldFile) -> Iterator[None]:
+    """Around the transaction that records a file just put in storage: when it fails (the
+    database went away mid-write), the file is deleted too, so storage keeps no orphan."""
+    try:
+        yield
+    except BaseException:
+        if stored.name:
+            stored.storage.delete(stored.name)
+        raise
 
 
 def file_create(
@@ -44,20 +59,17 @@ def file_create(
         size += len(chunk)
     upload.seek(0)
     guessed = mimetypes.guess_type(name)[0]
-    with transaction.atomic():
-        file = File(
-            owner=owner,
-            name=name,
-            content_type=content_type
-            or upload.content_type
-            or guessed
-            or "application/octet-stream",
-            size=size,
-            sha256=sha256.hexdigest(),
-            md5=md5.hexdigest(),
-            metadata=metadata or {},
-        )
-        file.content.save(f"{file.pk}/{name}", upload, save=False)
+    file = File(
+        owner=owner,
+        name=name,
+        content_type=content_type or upload.content_type or guessed or "application/octet-stream",
+        size=size,
+        sha256=sha256.hexdigest(),
+        md5=md5.hexdigest(),
+        metadata=metadata or {},
+    )
+    file.content.save(f"{file.pk}/{name}", upload, save=False)
+    with removed_unless_recorded(file.content), transaction.atomic():
         file.save(force_insert=True)
     return file
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +11,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from registry import health, internal_views
-from registry.api.errors import api_not_found, api_server_error
+from registry.api.errors import api_database_unavailable, api_not_found, api_server_error
+from registry.errors import database_unavailable
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -47,8 +50,10 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception: a lost database is a 503, not a bug.
+    unavailable = database_unavailable(sys.exc_info()[1])
     if request.path.startswith("/v1/"):
-        return api_server_error(request)
-    from catalog.views import server_error
+        return api_database_unavailable(request) if unavailable else api_server_error(request)
+    from catalog.views import server_error, service_unavailable
 
-    return server_error(request)
+    return service_unavailable(request) if unavailable else server_error(request)

@@ -6,6 +6,7 @@ errors add `invalid_fields: [{type, field, description}]`.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -14,9 +15,20 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from registry.errors import InvalidInput, VitrineError
+from registry.errors import (
+    DATABASE_RETRY_AFTER,
+    InvalidInput,
+    VitrineError,
+    database_unavailable,
+)
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+DATABASE_UNAVAILABLE_DETAIL = (
+    "The database is unavailable, so this request was not completed; "
+    "nothing it was writing was saved. Try again shortly."
+)
 
 TITLES = {
     400: "Bad request",
@@ -103,6 +115,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    elif database_unavailable(exc):
+        logger.error("Database unavailable: %s", exc)
+        code = 503
+        body = problem(code, DATABASE_UNAVAILABLE_DETAIL)
+        headers["Retry-After"] = DATABASE_RETRY_AFTER
     elif isinstance(exc, Http404):
         code = 404
         body = problem(code, "Not found.")
@@ -126,3 +143,9 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 def api_server_error(request: HttpRequest) -> JsonResponse:
     return problem_response(500, "The server failed to handle this request.")
+
+
+def api_database_unavailable(request: HttpRequest) -> JsonResponse:
+    response = problem_response(503, DATABASE_UNAVAILABLE_DETAIL)
+    response["Retry-After"] = DATABASE_RETRY_AFTER
+    return response
