@@ -119,7 +119,7 @@ def visibility_filter(owner_ids: Sequence[int]) -> str:
 
 def filters_for(query: SearchQuery, *, skip: str = "") -> list[Any]:
     """AND across the outer list, OR within an inner list."""
-    parts: list[Any] = [visibility_filter(query.owner_ids)]
+    parts: list[Any] = [] if query.sees_everything else [visibility_filter(query.owner_ids)]
     for facet, values in query.filters.items():
         if facet != skip and facet in FACET_ATTRIBUTES and values:
             parts.append([f"{FACET_ATTRIBUTES[facet]} = {quote(v)}" for v in values])
