@@ -239,7 +239,7 @@ def test_sharing_opens_a_prediction_to_all_who_may_see_the_model_until_it_is_uns
     shown = client.get(f"/p/{run.pk}").content.decode()
     assert "hello Alice" in shown
     assert "Unshare" not in shown and "Add as example" not in shown  # look, don't touch
-    assert client.post(f"/p/{run.pk}/share", {"shared": "false"}).status_code == 404
+    assert client.post(f"/p/{run.pk}/share", {"shared": "false"}).status_code == 403
     client.logout()
     assert client.get(f"/p/{run.pk}").status_code == 200
     client.force_login(user)
