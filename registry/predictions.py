@@ -155,7 +155,9 @@ def _file_ids(value: Any, path: str) -> list[tuple[str, str]]:
 
 def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[str]]:
     """Files uploaded to Vitrine may be used by their owner, or by anyone once a prediction
-    that used them is shared (its page shows them anyway); not by guessing an id."""
+    that used them is shared (its page shows them anyway); not by guessing an id. Someone
+    else's file is refused exactly like a missing one, so the answer does not tell
+    whether an id exists."""
     references = [
         (f"input.{path}", file_id)
         for key, value in cleaned.items()
@@ -172,7 +174,7 @@ def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[
     errors: dict[str, list[str]] = {}
     for path, file_id in references:
         file = known.get(file_id)
-        if file is not None and not file.shared and (user is None or file.owner_id != user.pk):
+        if file is None or (not file.shared and (user is None or file.owner_id != user.pk)):
             errors.setdefault(path, []).append(f"File {file_id} does not exist.")
     return errors
 

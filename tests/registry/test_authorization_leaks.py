@@ -318,3 +318,23 @@ def test_someone_elses_file_is_byte_for_byte_a_missing_one_without_a_valid_signa
     assert all(status == 404 for status, _, _ in seen[2:])
     assert b"alice's bytes" not in b"".join(body for _, _, body in seen)
     identical_after(answers, lambda: type(file).objects.filter(pk=file.pk).delete())
+
+
+def test_a_prediction_input_naming_someone_elses_file_is_refused_like_a_missing_one(
+    alice: Any, mallory_api: APIClient
+) -> None:
+    upload = SimpleUploadedFile("secret.txt", b"alice's bytes", "text/plain")
+    file = files.file_create(owner=alice, upload=upload)
+    model = services.model_create(actor=alice, owner="alice", name="greeter")
+    VersionFactory(model=model)
+
+    def answers() -> list[Any]:
+        text = f"http://testserver/v1/files/{file.pk}"
+        run = {"input": {"text": text}}
+        return [
+            _whole(mallory_api.post("/v1/models/alice/greeter/predictions", run, format="json"))
+        ]
+
+    status, _, body = answers()[0]
+    assert status == 422 and b"input.text" in body
+    identical_after(answers, lambda: type(file).objects.filter(pk=file.pk).delete())
