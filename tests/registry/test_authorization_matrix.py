@@ -153,6 +153,10 @@ MATRIX: tuple[tuple[str, str, str, Any, Any, Any, Any, Any], ...] = (
     ("prediction", "page", "PAGE /p/{p_hidden}", 404, 404, 200, 200, 200),
     ("prediction", "page", "PAGE /p/{p_stranger}", 404, 404, 404, 404, 200),
     ("prediction", "page", "PAGE /{ns}/sunbeam?prediction={p_own}", 404, 404, 200, 200, 200),
+    ("prediction", "page", "PAGE /p/{p_own}/status", 404, 404, 200, 200, 200),
+    ("prediction", "page", "PAGE /p/{p_hidden}/status", 404, 404, 200, 200, 200),
+    ("prediction", "page", "PAGE-POST /{ns}/sunbeam text=a", 302, 302, 302, 302, 302),
+    ("prediction", "page", "PAGE-POST /{ns}/moonlit text=a", 404, 404, 302, 302, 302),
     ("prediction", "page", "PAGE-POST /p/{p_shared}/share shared=false",
      302, 403, 302, 302, 403),
     ("prediction", "page", "PAGE-POST /p/{p_own}/cancel", 302, 404, 302, 302, 403),
@@ -181,6 +185,7 @@ MATRIX: tuple[tuple[str, str, str, Any, Any, Any, Any, Any], ...] = (
      401, 404, "present", "present", "present"),
     ("build", "page", "PAGE /{ns}/sunbeam/builds/{b_sunbeam}", 404, 404, 200, 200, 200),
     ("build", "page", "PAGE /{ns}/moonlit/builds/{b_moonlit}", 404, 404, 200, 200, 200),
+    ("build", "page", "PAGE /{ns}/moonlit/builds/{b_moonlit}/status", 404, 404, 200, 200, 200),
     ("build", "page", "FIND versions-tab - {b_sunbeam}",
      "absent", "absent", "present", "present", "present"),
     # webhook payloads
