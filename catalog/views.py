@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -436,8 +437,8 @@ def prediction_cancel(request: HttpRequest, prediction_id: str) -> HttpResponse:
     found = _prediction(request, prediction_id)
     try:
         canceled = predictions.prediction_cancel(actor=request.user, prediction=found)
-    except NotFound as e:
-        raise Http404(str(e)) from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied(e.detail) from e
     if request.headers.get("HX-Request") == "true":
         canceled.version = found.version
         return _live(request, canceled)
@@ -451,8 +452,8 @@ def prediction_share(request: HttpRequest, prediction_id: str) -> HttpResponse:
     shared = request.POST.get("shared") == "true"
     try:
         predictions.prediction_mark_shared(actor=request.user, prediction=found, shared=shared)
-    except NotFound as e:
-        raise Http404(str(e)) from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied(e.detail) from e
     except Conflict as e:
         messages.error(request, e.detail)
     else:
@@ -485,8 +486,10 @@ def prediction_example(request: HttpRequest, prediction_id: str) -> HttpResponse
                 messages.success(request, "This is now the example the playground opens with.")
             else:
                 messages.success(request, "Added to the examples (and shared).")
-    except (NotFound, PermissionDenied) as e:
+    except NotFound as e:
         raise Http404(str(e)) from e
+    except PermissionDenied as e:  # they see the prediction and its model: not theirs
+        raise DjangoPermissionDenied(e.detail) from e
     except InvalidInput as e:
         messages.error(request, " ".join(m for ms in e.fields.values() for m in ms))
     return _back(request, reverse("catalog:prediction", kwargs={"prediction_id": found.pk}))
@@ -496,10 +499,11 @@ def prediction_example(request: HttpRequest, prediction_id: str) -> HttpResponse
 
 
 def _writable_model(request: HttpRequest, owner: str, name: str) -> MLModel:
-    """The model, if the viewer may publish to it; otherwise the usual 404."""
+    """The model, if the viewer may publish to it; 403 if they only see it, else the usual
+    404."""
     model = _model(request, owner, name)
     if not selectors.can_write_owner(request.user, model.owner):
-        raise Http404(f"Model {owner}/{name} not found.")
+        raise DjangoPermissionDenied(f"You are not allowed to publish versions of {owner}/{name}.")
     return model
 
 

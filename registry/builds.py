@@ -32,12 +32,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _check_writer(actor: Actor, model: MLModel) -> None:
-    if not selectors.can_write_owner(actor, model.owner):
-        if model.is_public:
-            from registry.errors import PermissionDenied
-
-            raise PermissionDenied(f"You are not allowed to publish versions of {model.full_name}.")
-        raise NotFound(f"Model {model.full_name} not found.")
+    services.model_check_writable(actor, model, "publish versions of")
 
 
 def _enqueue(build: Build) -> None:
@@ -101,7 +96,7 @@ def build_create_from_urls(*, actor: Actor, model: MLModel, urls: list[str]) -> 
 
 def build_get(*, build_id: str, user: Actor) -> Build:
     build = Build.objects.select_related("model__owner", "version").filter(pk=build_id).first()
-    if build is None or not selectors.can_write_owner(user, build.model.owner):
+    if build is None or not selectors.can_read_builds(user, build.model):
         raise NotFound(f"Build {build_id} not found.")
     return build
 

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 
-from registry.errors import InvalidInput, NotFound, PayloadTooLarge
+from registry import selectors
+from registry.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from registry.models import File
 
 
@@ -79,13 +80,18 @@ def file_list(*, owner: User) -> QuerySet[File]:
 
 
 def file_get(*, file_id: str, owner: User) -> File:
-    file = File.objects.filter(pk=file_id, owner=owner).first()
-    if file is None:
+    """The file, for its owner and staff; the same 404 as a missing one for anyone else."""
+    file = File.objects.filter(pk=file_id).first()
+    if file is None or (file.owner_id != owner.pk and not selectors.sees_everything(owner)):
         raise NotFound(f"File {file_id} not found.")
     return file
 
 
 def file_delete(*, file_id: str, owner: User) -> None:
     file = file_get(file_id=file_id, owner=owner)
-    file.content.delete(save=False)
+    if file.owner_id != owner.pk:
+        raise PermissionDenied(f"You are not allowed to delete file {file_id}.")
+    storage, name = file.content.storage, file.content.name
     file.delete()
+    # The bytes go once the row is gone for good: a rolled-back delete keeps both.
+    transaction.on_commit(lambda: storage.delete(name))

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from registry import backends, events, inputs, selectors, services, webhooks
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.inference import internal
 from registry.inference.base import NoCapacity, SetupFailed, release_slot
 from registry.inference.cog_client import (
@@ -155,7 +155,9 @@ def _file_ids(value: Any, path: str) -> list[tuple[str, str]]:
 
 def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[str]]:
     """Files uploaded to Vitrine may be used by their owner, or by anyone once a prediction
-    that used them is shared (its page shows them anyway); not by guessing an id."""
+    that used them is shared (its page shows them anyway); not by guessing an id. Someone
+    else's file is refused exactly like a missing one, so the answer does not tell
+    whether an id exists."""
     references = [
         (f"input.{path}", file_id)
         for key, value in cleaned.items()
@@ -172,7 +174,7 @@ def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[
     errors: dict[str, list[str]] = {}
     for path, file_id in references:
         file = known.get(file_id)
-        if file is not None and not file.shared and (user is None or file.owner_id != user.pk):
+        if file is None or (not file.shared and (user is None or file.owner_id != user.pk)):
             errors.setdefault(path, []).append(f"File {file_id} does not exist.")
     return errors
 
@@ -576,7 +578,8 @@ def fail_on_instance(*, instance_id: int, reason: str) -> int:
 
 
 def prediction_get(*, prediction_id: str, user: Actor) -> Prediction:
-    """Visible to its creator, and to anyone who may see the model once it is shared."""
+    """Visible to its creator, to anyone who may see the model once it is shared, and to
+    staff."""
     prediction = (
         Prediction.objects.select_related("model__owner", "version")
         .filter(pk=prediction_id)
@@ -585,6 +588,8 @@ def prediction_get(*, prediction_id: str, user: Actor) -> Prediction:
     signed_in = selectors.signed_in(user)
     if prediction is not None:
         if signed_in is not None and prediction.created_by_id == signed_in.pk:
+            return prediction
+        if selectors.sees_everything(user):
             return prediction
         if prediction.shared and selectors.can_read_model(user, prediction.model):
             return prediction
@@ -622,10 +627,12 @@ def wait(prediction: Prediction, *, timeout: float) -> Prediction:
 
 
 def prediction_cancel(*, actor: Actor, prediction: Prediction) -> Prediction:
+    """Its creator or the model's owners may cancel a prediction the actor can see (the
+    caller got it from `prediction_get`); anyone else who sees it is refused (403)."""
     user = selectors.signed_in(actor)
     is_creator = user is not None and prediction.created_by_id == user.pk
     if not is_creator and not selectors.can_write_owner(actor, prediction.model.owner):
-        raise NotFound(f"Prediction {prediction.pk} not found.")
+        raise PermissionDenied(f"You are not allowed to cancel prediction {prediction.pk}.")
     return cancel(prediction.pk)
 
 
@@ -659,9 +666,11 @@ def _cancel_on_cog(instance: Instance, prediction_id: str) -> bool:
 
 
 def prediction_mark_shared(*, actor: Actor, prediction: Prediction, shared: bool) -> None:
+    """Only its creator shares a prediction (the caller got it from `prediction_get`, so
+    anyone else sees it already: 403, not 404)."""
     user = selectors.signed_in(actor)
     if user is None or prediction.created_by_id != user.pk:
-        raise NotFound(f"Prediction {prediction.pk} not found.")
+        raise PermissionDenied(f"You are not allowed to share prediction {prediction.pk}.")
     if prediction.model.visibility != MLModel.Visibility.PUBLIC and shared:
         raise Conflict("Predictions of a private model cannot be shared.")
     Prediction.objects.filter(pk=prediction.pk).update(shared=shared)

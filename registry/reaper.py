@@ -1,7 +1,8 @@
 """The reaper: nothing accepted stays unfinished forever.
 
 Run periodically by every task worker (`manage.py runworker`). Each rule is idempotent and
-safe to run from several workers at once.
+safe to run from several workers at once. Search changes left queued while the external
+index was down are pushed here too, so it catches up without waiting for the next change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 from registry import builds, predictions
 from registry.inference.base import recount_busy
 from registry.models import Build, Instance, Prediction
+from registry.search import sync
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ def reap() -> dict[str, int]:
         "timed_out": fail_silent_predictions(),
         "past_deadline": cancel_past_deadline(),
         "stale_builds": fail_stale_builds(),
+        "search_caught_up": sync.catch_up(),
     }
     if any(counts.values()):
         logger.info("Reaper: %s", counts)

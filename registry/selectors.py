@@ -2,7 +2,8 @@
 
 Every read that may touch a private model goes through `visible_models` or
 `model_get`: a private model is invisible (NotFound, never Forbidden) to everyone but
-its owner's members.
+its owner's members and staff. Staff see everything (to operate the site) but change
+only what they own, like anyone else; the admin is where they change the rest.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def signed_in(user: Actor) -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
+def sees_everything(actor: Actor) -> bool:
+    """Staff read every model, version, build, prediction and file (never write them)."""
+    user = signed_in(actor)
+    return user is not None and user.is_active and user.is_staff
+
+
 def writable_owners(actor: Actor) -> QuerySet[Owner]:
     """Owners the user may act for: their own account and organizations they belong to."""
     user = signed_in(actor)
@@ -59,13 +66,20 @@ def can_write_owner(actor: Actor, owner: Owner) -> bool:
 
 
 def can_read_model(user: Actor, model: MLModel) -> bool:
-    return model.is_public or can_write_owner(user, model.owner)
+    return model.is_public or sees_everything(user) or can_write_owner(user, model.owner)
+
+
+def can_read_builds(user: Actor, model: MLModel) -> bool:
+    """Builds (their logs, sources, errors) are for those who may publish, and staff."""
+    return sees_everything(user) or can_write_owner(user, model.owner)
 
 
 def visible_models(user: Actor) -> QuerySet[MLModel]:
     models = MLModel.objects.all()
     if signed_in(user) is None:
         return models.filter(visibility=MLModel.Visibility.PUBLIC)
+    if sees_everything(user):
+        return models
     own = writable_owners(user).values("id")
     return models.filter(Q(visibility=MLModel.Visibility.PUBLIC) | Q(owner_id__in=own))
 
@@ -162,8 +176,9 @@ def token_list(*, user: User) -> QuerySet[ApiToken]:
 
 
 def build_list(*, model: MLModel, user: Actor) -> QuerySet[Build]:
-    """A model's builds, newest first, for those who may publish to it (none for others)."""
-    if not can_write_owner(user, model.owner):
+    """A model's builds, newest first, for those who may publish to it and staff (none for
+    others)."""
+    if not can_read_builds(user, model):
         return Build.objects.none()
     return (
         Build.objects.filter(model=model)

@@ -228,16 +228,18 @@ def model_create(
     return model
 
 
-def _check_can_write_model(actor: Actor, model: MLModel) -> None:
+def model_check_writable(actor: Actor, model: MLModel, doing: str = "change") -> None:
+    """Only the owner's members change a model: 403 for those who see it (a public model;
+    staff), the same 404 as a missing model for everyone else."""
     if not selectors.can_write_owner(actor, model.owner):
-        if model.is_public:
-            raise PermissionDenied(f"You are not allowed to change {model.full_name}.")
+        if selectors.can_read_model(actor, model):
+            raise PermissionDenied(f"You are not allowed to {doing} {model.full_name}.")
         raise NotFound(f"Model {model.full_name} not found.")
 
 
 @transaction.atomic
 def model_update(*, actor: Actor, model: MLModel, **changes: Any) -> MLModel:
-    _check_can_write_model(actor, model)
+    model_check_writable(actor, model)
     unknown = sorted(set(changes) - set(MODEL_EDITABLE_FIELDS))
     if unknown:
         raise InvalidInput({field: ["This field cannot be changed."] for field in unknown})
@@ -258,7 +260,7 @@ def model_update(*, actor: Actor, model: MLModel, **changes: Any) -> MLModel:
 
 @transaction.atomic
 def model_delete(*, actor: Actor, model: MLModel) -> None:
-    _check_can_write_model(actor, model)
+    model_check_writable(actor, model)
     if model.versions.exists():
         # As on Replicate: delete the versions first, so nothing runnable vanishes by accident.
         raise Conflict(
@@ -286,7 +288,7 @@ def model_increment_run_count(*, model_id: int) -> None:
 @transaction.atomic
 def version_delete(*, actor: Actor, version: Version) -> None:
     model = version.model
-    _check_can_write_model(actor, model)
+    model_check_writable(actor, model)
     version.delete()
     model_refresh_latest_version(model=model)
 
@@ -298,7 +300,7 @@ def version_delete(*, actor: Actor, version: Version) -> None:
 def example_add(
     *, actor: Actor, model: MLModel, prediction: Prediction, make_default: bool = False
 ) -> Example:
-    _check_can_write_model(actor, model)
+    model_check_writable(actor, model)
     if prediction.model_id != model.pk:
         raise InvalidInput.single("prediction", "The prediction belongs to another model.")
     if prediction.status != Prediction.Status.SUCCEEDED:
@@ -321,7 +323,7 @@ def example_add(
 
 @transaction.atomic
 def example_remove(*, actor: Actor, model: MLModel, prediction: Prediction) -> None:
-    _check_can_write_model(actor, model)
+    model_check_writable(actor, model)
     Example.objects.filter(model=model, prediction=prediction).delete()
     if model.default_example_id == prediction.pk:
         first = model.examples.order_by("position", "id").first()

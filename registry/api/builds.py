@@ -44,9 +44,8 @@ class ModelBuildListView(ApiView):
     @extend_schema(operation_id="models_builds_list", responses=BuildSerializer(many=True))
     def get(self, request: Request, owner: str, name: str) -> Response:
         model = selectors.model_get(owner=owner, name=name, user=request.user)
-        if not selectors.can_write_owner(request.user, model.owner):
-            return self.paginate(model.builds.none(), BuildSerializer)
-        return self.paginate(model.builds.select_related("model__owner"), BuildSerializer)
+        found = selectors.build_list(model=model, user=request.user).select_related("model__owner")
+        return self.paginate(found, BuildSerializer)
 
 
 class BuildDetailView(ApiView):

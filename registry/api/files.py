@@ -9,7 +9,7 @@ from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registry import files
+from registry import files, selectors
 from registry.api.errors import problem_response
 from registry.api.serializers import FileCreateSerializer, FileSerializer
 from registry.api.views import ApiView, signed_in
@@ -60,22 +60,29 @@ class FileDetailView(ApiView):
 
 
 def file_download(request: HttpRequest, file_id: str) -> HttpResponse | FileResponse:
-    """The file's bytes: for a signed URL (what Cog servers get), or the owner's session."""
+    """The file's bytes: for a signed URL (what Cog servers get), the owner's session, or
+    staff. Anyone else gets the same 404 as for a missing file, headers included."""
+    import time
+
+    # Read the session whether or not the file exists: it adds `Vary: Cookie`, which
+    # would otherwise tell an existing file from a missing one.
+    user = request.user if request.user.is_authenticated else None
     file = File.objects.select_related("owner").filter(pk=file_id).first()
     allowed = False
     if file is not None:
         owner, expiry = request.GET.get("owner", ""), request.GET.get("expiry", "")
         signature = request.GET.get("signature", "")
         if owner and expiry.isdigit() and signature:
-            import time
-
             allowed = (
                 owner == file.owner.username
                 and int(expiry) >= time.time()
                 and internal.file_signature(owner, file.pk, int(expiry)) == signature
             )
-        user = request.user
-        allowed = allowed or (isinstance(user, User) and user.pk == file.owner_id)
+        allowed = (
+            allowed
+            or (isinstance(user, User) and user.pk == file.owner_id)
+            or selectors.sees_everything(user)
+        )
     if file is None or not allowed:
         return problem_response(404, f"File {file_id} not found.")
     response = FileResponse(file.content.open("rb"), content_type=file.content_type)

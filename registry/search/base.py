@@ -32,7 +32,8 @@ class SearchQuery:
     """One search, as every backend receives it: already parsed and validated.
 
     `owner_ids` are the owners whose private models the viewer may see (none for
-    anonymous people); every backend must return only public models and those.
+    anonymous people); every backend must return only public models and those, unless
+    `sees_everything` (staff).
     """
 
     text: str = ""
@@ -42,6 +43,7 @@ class SearchQuery:
     offset: int = 0
     owner_ids: tuple[int, ...] = ()
     facets: bool = False
+    sees_everything: bool = False
 
     @property
     def tokens(self) -> list[str]:

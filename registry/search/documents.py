@@ -93,7 +93,7 @@ def rebuild_all(*, progress: Callable[[int, int], None] | None = None) -> int:
         rows = build(ids[start : start + BATCH_SIZE])
         write(rows, add_terms=False)
         for row in rows:
-            words.update(set(terms_of(row)))
+            words.update(set(public_terms_of(row)))
         if progress:
             progress(min(start + BATCH_SIZE, len(ids)), len(ids))
     SearchDocument.objects.exclude(model_id__in=MLModel.objects.values("pk")).delete()
@@ -241,6 +241,14 @@ def terms_of(row: SearchDocument) -> Iterator[str]:
         yield from _TERM.findall(text.lower())
 
 
+def public_terms_of(row: SearchDocument) -> Iterator[str]:
+    """The words a row adds to the vocabulary: none for a private model. Corrections and
+    the prefix rule read the vocabulary for every viewer, so a private model's words
+    would show through them (a misspelling corrected to a word only it has)."""
+    if row.visibility == MLModel.Visibility.PUBLIC:
+        yield from terms_of(row)
+
+
 def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
     if not rows:
         return
@@ -254,7 +262,7 @@ def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
         rows, update_conflicts=True, unique_fields=["model"], update_fields=fields
     )
     if add_terms:
-        terms = {term for row in rows for term in terms_of(row)}
+        terms = {term for row in rows for term in public_terms_of(row)}
         SearchTerm.objects.bulk_create(
             [SearchTerm(term=term) for term in sorted(terms)], ignore_conflicts=True
         )

@@ -119,7 +119,7 @@ def visibility_filter(owner_ids: Sequence[int]) -> str:
 
 def filters_for(query: SearchQuery, *, skip: str = "") -> list[Any]:
     """AND across the outer list, OR within an inner list."""
-    parts: list[Any] = [visibility_filter(query.owner_ids)]
+    parts: list[Any] = [] if query.sees_everything else [visibility_filter(query.owner_ids)]
     for facet, values in query.filters.items():
         if facet != skip and facet in FACET_ATTRIBUTES and values:
             parts.append([f"{FACET_ATTRIBUTES[facet]} = {quote(v)}" for v in values])
@@ -264,9 +264,13 @@ class MeilisearchBackend(SearchBackend):
         self._setup_index(self.index_uid)
         self._settings_applied = True
 
+    def _index_uids(self) -> set[str]:
+        # The client passes Meilisearch's answer through: {"results": [...], "total", ...}.
+        answer = self._call(self.client.get_raw_indexes, {"limit": 1000})
+        return {index["uid"] for index in answer["results"]}
+
     def _setup_index(self, uid: str) -> None:
-        indexes = self._call(self.client.get_raw_indexes, {"limit": 1000})
-        if uid not in {index["uid"] for index in indexes}:
+        if uid not in self._index_uids():
             self._wait(self._call(self.client.create_index, uid, {"primaryKey": "id"}))
         self._wait(self._call(self.client.index(uid).update_settings, INDEX_SETTINGS))
 
@@ -295,7 +299,7 @@ class MeilisearchBackend(SearchBackend):
         """Fill a fresh index beside the live one, then swap them: searches keep being
         answered from the old index until the new one is complete."""
         staging = f"{self.index_uid}-rebuild"
-        existing = {i["uid"] for i in self._call(self.client.get_raw_indexes, {"limit": 1000})}
+        existing = self._index_uids()
         if staging in existing:
             self._wait(self._call(self.client.delete_index, staging))
         self._setup_index(staging)

@@ -82,6 +82,7 @@ def search_models(
         offset=max(0, min(offset, MAX_OFFSET)),
         owner_ids=tuple(sorted(selectors.writable_owners(user).values_list("id", flat=True))),
         facets=facets,
+        sees_everything=selectors.sees_everything(user),
     )
     backend = backend or backends.search_backend()
     fallback_reason = ""

@@ -170,6 +170,16 @@ def refresh_popularity(*, today: date | None = None) -> int:
     return len(changed)
 
 
+def catch_up() -> int:
+    """Push changes still queued for the external index: made while it was down (the
+    task that was to push them found it unreachable), or whose task was lost. The reaper
+    runs this; a cheap no-op when nothing is queued."""
+    backend = backends.search_backend()
+    if not backend.external or not SearchSyncPending.objects.exists():
+        return 0
+    return run_sync_now(backend)
+
+
 def run_sync_now(backend: SearchBackend | None = None) -> int:
     """`sync_pending`, logging instead of raising when the index is unreachable."""
     try:

@@ -239,7 +239,7 @@ def test_sharing_opens_a_prediction_to_all_who_may_see_the_model_until_it_is_uns
     shown = client.get(f"/p/{run.pk}").content.decode()
     assert "hello Alice" in shown
     assert "Unshare" not in shown and "Add as example" not in shown  # look, don't touch
-    assert client.post(f"/p/{run.pk}/share", {"shared": "false"}).status_code == 404
+    assert client.post(f"/p/{run.pk}/share", {"shared": "false"}).status_code == 403
     client.logout()
     assert client.get(f"/p/{run.pk}").status_code == 200
     client.force_login(user)
@@ -301,7 +301,7 @@ def test_nobody_else_touches_a_models_examples(client: Client, user: Any, other_
     run = prediction_of(other_user, schema_model(user.owner), shared=True)
     client.force_login(other_user)
     assert "Add as example" not in client.get(f"/p/{run.pk}").content.decode()
-    assert client.post(f"/p/{run.pk}/example", {"action": "add"}).status_code == 404
+    assert client.post(f"/p/{run.pk}/example", {"action": "add"}).status_code == 403
     assert not Example.objects.exists()
 
 
@@ -426,7 +426,7 @@ def test_the_publish_page_is_for_the_models_owners_and_says_how_to_push(
     schema_model(user.owner)
     assert client.get("/alice/hello/versions/new")["Location"].startswith("/login?next=")
     client.force_login(other_user)
-    assert client.get("/alice/hello/versions/new").status_code == 404
+    assert client.get("/alice/hello/versions/new").status_code == 403  # sees it, not theirs
     assert "Publish a version" not in client.get("/alice/hello/versions").content.decode()
     client.force_login(user)
     html = client.get("/alice/hello/versions/new").content.decode()
