@@ -11,7 +11,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint fmt bench venv migrate demo worker clean browsers
+.PHONY: run test lint fmt bench fuzz venv migrate demo worker clean browsers
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Schemathesis against /v1/openapi.json on a live server, with many more generated cases per
+# operation than the suite's run (VITRINE_FUZZ_EXAMPLES=N to choose).
+fuzz: venv
+	VITRINE_FUZZ_EXAMPLES=$${VITRINE_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest \
+		tests/registry/api/test_fuzz_openapi.py -s -q $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)

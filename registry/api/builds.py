@@ -48,6 +48,18 @@ class ModelBuildListView(ApiView):
         return self.paginate(found, BuildSerializer)
 
 
+# One server-sent event of a build's stream: `data` is text for `logs`, JSON for the others.
+BUILD_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["logs", "error", "done"]},
+        "id": {"type": "string"},
+        "data": {"type": "string"},
+    },
+    "required": ["event", "id", "data"],
+}
+
+
 class BuildDetailView(ApiView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -60,7 +72,10 @@ class BuildDetailView(ApiView):
 class BuildStreamView(ApiView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(operation_id="builds_stream", responses={(200, "text/event-stream"): str})
+    @extend_schema(
+        operation_id="builds_stream",
+        responses={(200, "text/event-stream"): BUILD_EVENT_SCHEMA},
+    )
     def get(self, request: Request, build_id: str) -> Any:
         builds.build_get(build_id=build_id, user=request.user)
         return streams.build_events(build_id)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from registry import predictions, selectors
 from registry.api import streams
 from registry.api.pagination import PredictionPagination
+from registry.api.schema import problems
 from registry.api.serializers import PredictionCreateSerializer, PredictionSerializer
 from registry.api.views import ApiView
 from registry.errors import InvalidInput, NotFound
@@ -124,6 +125,7 @@ class PredictionListView(ApiView):
             OpenApiParameter("Cancel-After", str, OpenApiParameter.HEADER),
         ],
     )
+    @problems(404)  # `version: "owner/name"` of a model that does not exist, as on Replicate
     def post(self, request: Request) -> Response:
         ref = request.data.get("version") if isinstance(request.data, dict) else None
         if not ref:

@@ -64,8 +64,8 @@ class PredictionSerializer(serializers.ModelSerializer[Prediction]):
     model = serializers.SerializerMethodField()
     version = serializers.CharField(source="version_ref")
     created_at = TimestampField()
-    started_at = TimestampField()
-    completed_at = TimestampField()
+    started_at = TimestampField(allow_null=True)
+    completed_at = TimestampField(allow_null=True)
     urls = serializers.SerializerMethodField()
     input = serializers.JSONField()
     output = serializers.JSONField()
@@ -301,8 +301,8 @@ class BuildSerializer(serializers.ModelSerializer[Build]):
     model = serializers.CharField(source="model.full_name")
     version = serializers.CharField(source="version_id", allow_null=True)
     created_at = TimestampField()
-    started_at = TimestampField()
-    completed_at = TimestampField()
+    started_at = TimestampField(allow_null=True)
+    completed_at = TimestampField(allow_null=True)
     urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -368,7 +368,7 @@ class FileSerializer(serializers.ModelSerializer[File]):
     etag = serializers.CharField(source="md5")
     checksums = serializers.SerializerMethodField()
     created_at = TimestampField()
-    expires_at = TimestampField()
+    expires_at = TimestampField(allow_null=True)
     urls = serializers.SerializerMethodField()
 
     class Meta:

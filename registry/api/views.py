@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from registry import selectors, services
 from registry.api import search as search_api
 from registry.api.pagination import VitrineCursorPagination
+from registry.api.schema import problems
 from registry.api.serializers import (
     AccountSerializer,
     BuildSerializer,
@@ -39,7 +40,7 @@ VERSION_REPRESENTATION = "1"
 
 
 class ApiView(APIView):
-    pagination_class: type[VitrineCursorPagination] | None = None
+    pagination_class: type[VitrineCursorPagination] | None = VitrineCursorPagination
 
     def paginate(self, queryset: QuerySet[Any], serializer_class: type[Any]) -> Response:
         paginator = (self.pagination_class or VitrineCursorPagination)()
@@ -105,6 +106,7 @@ class ModelListView(ApiView):
         request=ModelCreateSerializer,
         responses={201: ModelSerializer},
     )
+    @problems(403, 409)
     def post(self, request: Request) -> Response:
         data = ModelCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -130,6 +132,7 @@ class ModelDetailView(ApiView):
     @extend_schema(
         operation_id="models_update", request=ModelUpdateSerializer, responses=ModelSerializer
     )
+    @problems(403)
     def patch(self, request: Request, owner: str, name: str) -> Response:
         model = selectors.model_get(owner=owner, name=name, user=request.user)
         data = ModelUpdateSerializer(data=request.data, partial=True)
@@ -139,6 +142,7 @@ class ModelDetailView(ApiView):
         return Response(ModelSerializer(model, context={"request": request}).data)
 
     @extend_schema(operation_id="models_delete", responses={204: None})
+    @problems(403, 409)
     def delete(self, request: Request, owner: str, name: str) -> Response:
         model = selectors.model_get(owner=owner, name=name, user=request.user)
         services.model_delete(actor=request.user, model=model)
@@ -185,6 +189,7 @@ class VersionListView(ApiView):
         },
         responses={202: BuildSerializer},
     )
+    @problems(403, 413)
     def post(self, request: Request, owner: str, name: str) -> Response:
         from registry.api.builds import publish
 
@@ -197,7 +202,11 @@ class VersionDetailView(ApiView):
             return [permissions.IsAuthenticated()]
         return []
 
-    @extend_schema(operation_id="models_versions_get", responses=VersionSerializer)
+    @extend_schema(
+        operation_id="models_versions_get",
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
+        responses={200: VersionSerializer, 304: None},
+    )
     def get(self, request: Request, owner: str, name: str, version_id: str) -> Response:
         version = selectors.version_get(
             owner=owner, name=name, version_id=version_id, user=request.user
@@ -210,6 +219,7 @@ class VersionDetailView(ApiView):
         return Response(VersionSerializer(version).data, headers=headers)
 
     @extend_schema(operation_id="models_versions_delete", responses={204: None})
+    @problems(403)
     def delete(self, request: Request, owner: str, name: str, version_id: str) -> Response:
         version = selectors.version_get(
             owner=owner, name=name, version_id=version_id, user=request.user
@@ -240,6 +250,8 @@ class CollectionDetailView(ApiView):
 
 
 class HardwareListView(ApiView):
+    pagination_class = None  # a short list, whole
+
     @extend_schema(operation_id="hardware_list", responses=HardwareSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(HardwareSerializer(selectors.hardware_list(), many=True).data)

@@ -55,3 +55,54 @@ def test_the_openapi_document_describes_the_api(api: Any) -> None:
     assert "/v1/hardware" in paths
     docs = api.get("/v1/docs")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+def test_the_openapi_document_lists_each_operations_problem_answers(api: Any) -> None:
+    # Schemathesis found answers the document did not list (401, 404, 422).
+    document = api.get("/v1/openapi.json").json()
+    for method, path, operation in _operations(document):
+        responses = operation["responses"]
+        assert "401" in responses, (method, path)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        if any(p["in"] == "query" for p in operation.get("parameters", [])):
+            assert "422" in responses, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "415", "422"} <= set(responses), (method, path)
+        problem = responses["401"]["content"]["application/problem+json"]["schema"]
+        assert problem == {"$ref": "#/components/schemas/Problem"}
+    creating = document["paths"]["/v1/models"]["post"]["responses"]
+    assert {"403", "409"} <= set(creating)
+    assert "404" in document["paths"]["/v1/predictions"]["post"]["responses"]
+
+
+def test_the_openapi_document_describes_pages_nulls_and_streams_as_sent(api: Any) -> None:
+    # Each of these was an answer that did not match the document.
+    document = api.get("/v1/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    listing = paths["/v1/models"]["get"]
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/PaginatedModelList"}
+    assert {"cursor", "page_size"} <= {p["name"] for p in listing["parameters"]}
+    assert "results" in schemas["PaginatedModelList"]["properties"]
+    for component, field in [
+        ("Prediction", "started_at"),
+        ("Prediction", "completed_at"),
+        ("Build", "completed_at"),
+        ("File", "expires_at"),
+    ]:
+        assert schemas[component]["properties"][field]["nullable"] is True, (component, field)
+    version = paths["/v1/models/{owner}/{name}/versions/{version_id}"]["get"]
+    assert "304" in version["responses"]
+    assert "If-None-Match" in {p["name"] for p in version["parameters"]}
+    stream = paths["/v1/builds/{build_id}/stream"]["get"]["responses"]["200"]["content"]
+    event = stream["text/event-stream"]["schema"]
+    assert set(event["properties"]) == {"event", "id", "data"}

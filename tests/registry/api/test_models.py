@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -298,3 +299,28 @@ def test_unknown_api_paths_answer_problem_json(api: Any) -> None:
     response = api.get("/v1/nothing-here")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("url", "position"),
+    [
+        ("/v1/models", "not-a-date"),
+        ("/v1/models", "9" * 40),
+        ("/v1/models", "p\x00"),
+        ("/v1/collections", "not-a-number"),
+    ],
+)
+def test_a_hand_made_cursor_is_a_422_naming_the_cursor(api: Any, url: str, position: str) -> None:
+    # Found by schemathesis: the cursor decoded, but its position broke the query (500).
+    VersionFactory()
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    response = api.get(url, {"cursor": cursor})
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["invalid_fields"][0]["field"] == "cursor"
+
+
+def test_a_cursor_that_does_not_decode_is_a_422_naming_the_cursor(api: Any) -> None:
+    response = api.get("/v1/models", {"cursor": "abc"})  # not base64
+    assert response.status_code == 422
+    assert response.json()["invalid_fields"][0]["field"] == "cursor"
