@@ -621,6 +621,7 @@ class SearchDocument(models.Model):
         indexes = [
             models.Index(fields=["full_name"], name="searchdoc_full_name_idx"),
             models.Index(fields=["owner_name"], name="searchdoc_owner_idx"),
+            models.Index(fields=["name"], name="searchdoc_name_idx"),
             models.Index(fields=["-indexed_at"], name="searchdoc_indexed_idx"),
             models.Index(fields=["-quality", "-model"], name="searchdoc_quality_idx"),
             models.Index(fields=["-runs_7d", "-model"], name="searchdoc_trending_idx"),

@@ -53,6 +53,12 @@ FACET_COLUMNS: dict[str, tuple[str, bool]] = {
 }
 # How alike (pg_trgm similarity) a catalog word must be to replace a misspelled one.
 MIN_SIMILARITY = 0.3
+# A query matching TOTAL_CAP models or more ranks only this many of its most popular (or,
+# sorted otherwise, first) matches beyond the page, plus those named like the query and
+# the most popular with the signature its words ask for. Text relevance adds less than 1
+# to a score (under 0.7 in practice), so a model this far down the popularity order
+# rarely makes the first page; tests/registry/search/test_relevance.py checks the cases.
+CANDIDATES = 100
 SORT_COLUMNS = {
     "trending": ("runs_7d", "run_count"),
     "run_count": ("run_count",),
@@ -181,7 +187,11 @@ class SqlSearch:
         return dict(cached)
 
     def where(
-        self, query: SearchQuery, match: TextMatch | None, *, filters: bool = True
+        self,
+        query: SearchQuery,
+        match: TextMatch | None,
+        *,
+        filters: bool = True,
     ) -> Fragment:
         params: list[Any]
         if query.sees_everything:
@@ -209,33 +219,51 @@ class SqlSearch:
         return f"d.visibility = 'public' OR d.owner_id IN ({marks})", list(owner_ids)
 
     def hits(self, query: SearchQuery, match: TextMatch | None) -> SearchHits:
+        """Every match ranked (the total comes free); PostgreSQL bounds broad queries."""
         if match is None:
             return self.ordered_hits(query)
+        ranked = self.ranked(query, match)
+        if ranked is None:  # a page past the last
+            return SearchHits(ids=[], total=self.count(query, match))
+        return ranked[0]
+
+    def ranked(
+        self,
+        query: SearchQuery,
+        match: TextMatch,
+        candidates: Fragment | None = None,
+    ) -> tuple[SearchHits, int] | None:
+        """One page of matches by score (or the sort), and the size of the `popular` CTE.
+
+        `candidates` (a WITH clause naming `candidates` and `popular`) ranks only those
+        matches. None when the page is past the last match ranked.
+        """
         where, where_params = self.where(query, match)
         rank_sql, rank_params = self.rank(match)
-        words = query.tokens
-        exact_name = "-".join(words)
-        exact_full = query.exact_full_name or ""
-        intent_sql, intent_params = "0", []
+        intent_sql, intent_params = "0", list[Any]()
         if query.intent:
-            takes, takes_params = self.any_of("d.input_kinds", [query.intent[0]], True)
-            gives, gives_params = self.any_of("d.output_kinds", [query.intent[1]], True)
-            intent_sql = f"CASE WHEN ({takes}) AND ({gives}) THEN 1 ELSE 0 END"
-            intent_params = [*takes_params, *gives_params]
+            intent, intent_params = self.intent(query.intent)
+            intent_sql = f"CASE WHEN {intent} THEN 1 ELSE 0 END"
+        prefix, prefix_params, source, popular = "", [], "", "0"
+        if candidates is not None:
+            prefix, prefix_params = f"WITH {candidates[0]} ", candidates[1]
+            source = " JOIN candidates c ON c.model_id = d.model_id"
+            popular = "(SELECT COUNT(*) FROM popular)"
         # The fence (OFFSET 0 on PostgreSQL) keeps the planner from pulling the rank up past
-        # the window: it is computed once per match, and only narrow rows are counted.
+        # the window: it is computed once per row ranked, and only narrow rows are counted.
         inner = (
             f"SELECT d.model_id, d.runs_7d, d.run_count, d.updated_at, d.quality, "
             f"{rank_sql} AS rank, "
             f"CASE WHEN d.name = %s THEN 1 ELSE 0 END AS exact_name, "
             f"CASE WHEN d.full_name = %s THEN 1 ELSE 0 END AS exact_full, "
             f"{intent_sql} AS intent "
-            f"FROM {self.table} d WHERE {where}{self.fence}"
+            f"FROM {self.table} d{source} WHERE {where}{self.fence}"
         )
         params: list[Any] = [
+            *prefix_params,
             *rank_params,
-            exact_name,
-            exact_full,
+            "-".join(query.tokens),
+            query.exact_full_name or "",
             *intent_params,
             *where_params,
         ]
@@ -247,25 +275,29 @@ class SqlSearch:
             order = ", ".join(f"{c} DESC" for c in SORT_COLUMNS[query.sort])
         else:
             order = "exact_full DESC, score DESC"
-        # Every match is scored (relevance needs its words), so the total comes free.
         sql = (
-            f"SELECT model_id, score, COUNT(*) OVER () AS total FROM ("
-            f"SELECT r.*, {score} AS score FROM ({inner}) AS r) AS s "
+            f"{prefix}SELECT model_id, score, COUNT(*) OVER () AS ranked, {popular} AS popular "
+            f"FROM (SELECT r.*, {score} AS score FROM ({inner}) AS r) AS s "
             f"ORDER BY {order}, model_id DESC LIMIT %s OFFSET %s"
         )
         params += [query.limit, query.offset]
         with connections[self.using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not rows and query.offset:
-            total = self.count(query, match)
-        else:
-            total = min(int(rows[0][2]), TOTAL_CAP) if rows else 0
-        return SearchHits(
+        if not rows:
+            return None if query.offset else (SearchHits(ids=[], total=0), 0)
+        hits = SearchHits(
             ids=[int(r[0]) for r in rows],
-            total=total,
+            total=min(int(rows[0][2]), TOTAL_CAP),
             scores={int(r[0]): round(float(r[1]), 4) for r in rows},
         )
+        return hits, int(rows[0][3])
+
+    def intent(self, kinds: tuple[str, str]) -> Fragment:
+        """Takes the first kind and returns the second ("speech to text")."""
+        takes, takes_params = self.any_of("d.input_kinds", [kinds[0]], True)
+        gives, gives_params = self.any_of("d.output_kinds", [kinds[1]], True)
+        return f"({takes}) AND ({gives})", [*takes_params, *gives_params]
 
     def ordered_hits(self, query: SearchQuery) -> SearchHits:
         """Without words: the order of an index (quality, trending, runs, updated), read
@@ -378,6 +410,54 @@ class PostgresSearch(SqlSearch):
             for word, term in cursor.fetchall():
                 found[word] = (*found.get(word, ()), term)
         return found
+
+    def hits(self, query: SearchQuery, match: TextMatch | None) -> SearchHits:
+        """Only the CANDIDATES most popular matches (or first by the sort) beyond the page
+        are ranked, with those named like the query and the most popular with the
+        signature its words ask for; when there are more, they are counted up to
+        TOTAL_CAP without being read."""
+        if match is None:
+            return self.ordered_hits(query)
+        limit = CANDIDATES + query.offset + query.limit
+        ranked = self.ranked(query, match, candidates=self.candidates(query, match, limit))
+        if ranked is not None and ranked[1] < limit:
+            return ranked[0]  # every match was ranked
+        hits = ranked[0] if ranked is not None else SearchHits(ids=[], total=0)
+        hits.total = self.count(query, match)
+        return hits
+
+    def candidates(self, query: SearchQuery, match: TextMatch, limit: int) -> Fragment:
+        where, params = self.where(query, match)
+        columns = SORT_COLUMNS.get(query.sort, ("quality",))
+        order = ", ".join(f"d.{c} DESC" for c in columns)
+        branches = [
+            "SELECT model_id FROM popular",
+            f"SELECT d.model_id FROM {self.table} d WHERE d.name = %s AND {where}",
+            f"SELECT d.model_id FROM {self.table} d WHERE d.full_name = %s AND {where}",
+        ]
+        values: list[Any] = [
+            *params,
+            limit,
+            "-".join(query.tokens),
+            *params,
+            query.exact_full_name or "",
+            *params,
+        ]
+        if query.intent and query.sort not in SORT_COLUMNS:
+            intent, intent_params = self.intent(query.intent)
+            branches.append(
+                f"(SELECT d.model_id FROM {self.table} d WHERE {intent} AND {where} "
+                f"ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)"
+            )
+            values += [*intent_params, *params, limit]
+        popular = (
+            f"SELECT d.model_id FROM {self.table} d WHERE {where} "
+            f"ORDER BY {order}, d.model_id DESC LIMIT %s"
+        )
+        return (
+            f"popular AS MATERIALIZED ({popular}), candidates AS ({' UNION '.join(branches)})",
+            values,
+        )
 
     def tsquery(self, match: TextMatch) -> str:
         joiner = " | " if match.any_group else " & "

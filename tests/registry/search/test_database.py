@@ -219,3 +219,23 @@ def test_facet_counts_are_cached_until_a_document_changes(
     model.save()
     search.index_model(model.pk)
     assert [(v.value, v.count) for v in search_models(user=None).facets["tag"]] == [("vision", 1)]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the bounded ranking is PostgreSQL's")
+def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
+    make_model: MakeModel, monkeypatch: Any
+) -> None:
+    from registry.search import database
+
+    monkeypatch.setattr(database, "CANDIDATES", 1)
+    for i in range(6):
+        make_model(f"a/tool-{i}", "A handy tool", runs=10**i)
+    make_model("b/tool", "Unknown")
+    result = search_models(user=None, text="tool", limit=2)
+    # Three candidates (two for the page, one beyond) and the exact name; all counted.
+    assert names(result) == ["b/tool", "a/tool-5"]
+    assert result.total == 7
+    assert names(search_models(user=None, text="tool", limit=2, offset=2)) == [
+        "a/tool-4",
+        "a/tool-3",
+    ]
