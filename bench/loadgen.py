@@ -1,9 +1,10 @@
 """A mixed-load client, run in its own process: `python -m bench.loadgen PLAN.json`.
 
-N concurrent clients (asyncio + httpx, one keep-alive connection each) loop for a fixed
-time, each request drawn by weight from the plan's kinds (schema lookups, searches,
+N concurrent clients (threads, each with its own keep-alive `httpx.Client`) loop for a
+fixed time, each request drawn by weight from the plan's kinds (schema lookups, searches,
 prediction creates…). Prints JSON: per kind, the count, statuses, errors and latency
 percentiles. An error is a transport failure or a status other than the kind's expected.
+(asyncio + httpx was tried first: with 50 clients it stalled for seconds per request.)
 
 Plan: {"url", "clients", "seconds", "seed", "kinds": [{"name", "weight", "method",
 "paths": [...], "headers": {...}, "json": {...} | null, "expect": 200}]}
@@ -11,10 +12,10 @@ Plan: {"url", "clients", "seconds", "seed", "kinds": [{"name", "weight", "method
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import sys
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -24,21 +25,20 @@ import httpx
 from bench.common import summarize
 
 
-async def _client(
+def _client(
     plan: dict[str, Any], n: int, deadline: float, results: dict[str, dict[str, Any]]
 ) -> None:
     rng = random.Random(plan.get("seed", 1) * 1000 + n)
     kinds = plan["kinds"]
     weights = [k["weight"] for k in kinds]
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=plan["url"], timeout=60, limits=limits) as client:
+    with httpx.Client(base_url=plan["url"], timeout=60) as client:
         while time.monotonic() < deadline:
             kind = rng.choices(kinds, weights)[0]
             out = results[kind["name"]]
             path = rng.choice(kind["paths"])
             started = time.perf_counter()
             try:
-                response = await client.request(
+                response = client.request(
                     kind["method"], path, headers=kind.get("headers"), json=kind.get("json")
                 )
             except httpx.HTTPError as e:
@@ -50,13 +50,20 @@ async def _client(
                 out["errors"].append(f"{response.status_code}: {response.text[:300]}")
 
 
-async def _run(plan: dict[str, Any]) -> dict[str, Any]:
+def run(plan: dict[str, Any]) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {
         k["name"]: {"ms": [], "statuses": Counter(), "errors": []} for k in plan["kinds"]
     }
     started = time.monotonic()
     deadline = started + plan["seconds"]
-    await asyncio.gather(*(_client(plan, n, deadline, results) for n in range(plan["clients"])))
+    clients = [
+        threading.Thread(target=_client, args=(plan, n, deadline, results))
+        for n in range(plan["clients"])
+    ]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
     elapsed = time.monotonic() - started
     return {
         "seconds": elapsed,
@@ -78,7 +85,7 @@ async def _run(plan: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     with open(argv[0]) as f:
         plan = json.load(f)
-    print(json.dumps(asyncio.run(_run(plan))))
+    print(json.dumps(run(plan)))
     return 0
 
 
