@@ -11,7 +11,7 @@ PORT ?= 8000
 export PORT
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint fmt bench fuzz venv migrate demo worker clean browsers
+.PHONY: run test lint fmt bench fuzz venv migrate demo worker clean browsers wrk
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ browsers:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
+# Debian's wrk, the load generator of the API benchmarks (bench/bench_api.py).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the benchmarks"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+
 test: venv browsers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -67,7 +74,7 @@ fuzz: venv
 	VITRINE_FUZZ_EXAMPLES=$${VITRINE_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest \
 		tests/registry/api/test_fuzz_openapi.py -s -q $(PYTEST_ARGS)
 
-bench: venv
+bench: venv wrk
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

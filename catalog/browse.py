@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import overload
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
 
 from registry import selectors, signatures
 from registry.errors import InvalidInput
-from registry.models import Collection, MLModel
+from registry.models import Collection, MLModel, SearchDocument
 from registry.search import service as search_service
 from registry.selectors import Actor
 
@@ -184,10 +184,25 @@ def _menus(counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str
     }
 
 
-def trending(models: QuerySet[MLModel]) -> QuerySet[MLModel]:
-    """Most runs in the last 7 days, as the search index counts them, then all-time runs."""
-    recent = F("search_document__runs_7d").desc(nulls_last=True)
-    return models.order_by(recent, "-run_count", "-id")
+def trending(models: QuerySet[MLModel], limit: int) -> list[MLModel]:
+    """Most runs in the last 7 days, as the search index counts them, then all-time runs.
+
+    Picked on the search documents' trending index, then loaded for cards: sorting the
+    visible models joined with their documents took 0.6 s at 100k models. The most run
+    models come in the same query, to fill a row the documents leave short (models not
+    indexed yet), so that it is two queries whatever the catalog.
+    """
+    picked = list(
+        SearchDocument.objects.filter(model__in=models.values("pk"))
+        .order_by("-runs_7d", "-run_count", "-model")
+        .values_list("model", flat=True)[:limit]
+    )
+    most_run = models.order_by("-run_count", "-id").values("pk")[:limit]
+    loaded = {m.pk: m for m in models.filter(Q(pk__in=picked) | Q(pk__in=most_run))}
+    rest = sorted(
+        (m for pk, m in loaded.items() if pk not in picked), key=lambda m: (-m.run_count, -m.pk)
+    )
+    return ([loaded[pk] for pk in picked if pk in loaded] + rest)[:limit]
 
 
 # The explore page ----------------------------------------------------------------------
@@ -205,7 +220,6 @@ class Explore:
     collections: list[CollectionRow]
     trending: list[MLModel]
     recent: list[MLModel]
-    total: int
 
 
 def explore(*, user: Actor, per_row: int = 8, collections: int = 6) -> Explore:
@@ -232,7 +246,6 @@ def explore(*, user: Actor, per_row: int = 8, collections: int = 6) -> Explore:
         collections=[
             CollectionRow(c, by_collection[c.pk]) for c in shown if by_collection.get(c.pk)
         ],
-        trending=list(trending(visible)[:per_row]),
+        trending=trending(visible, per_row),
         recent=list(visible.order_by("-latest_version_created_at", "-id")[:per_row]),
-        total=visible.count(),
     )

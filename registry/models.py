@@ -191,6 +191,12 @@ class MLModel(models.Model):
             ),
             models.Index(fields=["-created_at", "-id"], name="model_created_idx"),
             models.Index(fields=["-run_count", "-id"], name="model_run_count_idx"),
+            # The explore page's featured row: a few models among many.
+            models.Index(
+                fields=["-run_count", "-id"],
+                name="model_featured_idx",
+                condition=Q(featured=True),
+            ),
         ]
 
     def __str__(self) -> str:

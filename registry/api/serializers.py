@@ -7,6 +7,7 @@ for every field here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -17,6 +18,7 @@ from rest_framework import serializers
 from registry import links
 from registry.inference import internal
 from registry.models import Build, Collection, File, Hardware, MLModel, Owner, Prediction, Version
+from registry.selectors import VersionDocument
 
 
 def iso(value: Any) -> str | None:
@@ -51,6 +53,19 @@ class VersionSerializer(serializers.ModelSerializer[Version]):
     class Meta:
         model = Version
         fields = ["id", "created_at", "cog_version", "openapi_schema"]
+
+
+def version_json(version: VersionDocument) -> str:
+    """`VersionSerializer`'s JSON for the schema lookup, the stored schema text spliced in
+    as it is (no parse, no re-serialization: most of the answer is the schema)."""
+    head = json.dumps(
+        {
+            "id": version.id,
+            "created_at": iso(version.created_at),
+            "cog_version": version.cog_version,
+        }
+    )
+    return f'{head[:-1]}, "openapi_schema": {version.schema_json}}}'
 
 
 class PredictionUrlsSerializer(serializers.Serializer[Any]):

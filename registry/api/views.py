@@ -31,6 +31,7 @@ from registry.api.serializers import (
     VersionPublishSerializer,
     VersionSerializer,
     WebhookSecretSerializer,
+    version_json,
 )
 from registry.errors import InvalidInput, NotFound
 from registry.models import MLModel, Tag
@@ -207,16 +208,19 @@ class VersionDetailView(ApiView):
         parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
         responses={200: VersionSerializer, 304: None},
     )
-    def get(self, request: Request, owner: str, name: str, version_id: str) -> Response:
-        version = selectors.version_get(
-            owner=owner, name=name, version_id=version_id, user=request.user
-        )
-        # A published version never changes, so its id is a strong validator.
-        etag = f'"{version.id}.{VERSION_REPRESENTATION}"'
+    def get(self, request: Request, owner: str, name: str, version_id: str) -> HttpResponse:
+        # A published version never changes, so its id is a strong validator: known
+        # from the URL, checked (the version exists and may be seen) by the one query.
+        etag = f'"{version_id}.{VERSION_REPRESENTATION}"'
         headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
-        if etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(VersionSerializer(version).data, headers=headers)
+        matched = etag in _etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+        version = selectors.version_document_get(
+            owner=owner, name=name, version_id=version_id, user=request.user,
+            with_schema=not matched,
+        )  # fmt: skip
+        if matched:
+            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return HttpResponse(version_json(version), content_type="application/json", headers=headers)
 
     @extend_schema(operation_id="models_versions_delete", responses={204: None})
     @problems(403)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from registry.api.serializers import VersionSerializer
 from registry.models import Prediction
 from tests.factories import ModelFactory, PredictionFactory, VersionFactory
 
@@ -23,6 +25,24 @@ def test_it_returns_the_cog_schema_of_a_version(api: Any) -> None:
     assert body["cog_version"] == "0.23.1"
     assert body["created_at"].endswith("Z")
     assert body["openapi_schema"]["components"]["schemas"]["Input"]["required"] == ["text"]
+
+
+def test_the_schema_lookup_answers_what_the_version_serializer_would(api: Any) -> None:
+    # The lookup splices the stored schema text into its answer rather than serializing
+    # the version: the two must never drift apart.
+    version = VersionFactory()
+    version.refresh_from_db()
+    response = api.get(_path(version))
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == json.loads(json.dumps(VersionSerializer(version).data))
+
+
+def test_a_missing_version_of_a_public_model_is_404(api: Any) -> None:
+    version = VersionFactory()
+    path = _path(version).replace(version.id, "0" * 64)
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
 
 
 def test_the_schema_lookup_of_a_public_version_is_one_query(
