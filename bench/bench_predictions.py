@@ -1,14 +1,25 @@
-"""Running models: warm trivial prediction end to end vs the same coglet called directly,
-and build times (cold environment, cached rebuild) vs a bare `uv venv` + install.
+"""Running models, each figure beside a baseline measured in the same run:
 
-Goals (issue 3): end-to-end p50 ≤ direct p50 + 10 ms; cold build ≤ 30 s; cached rebuild ≤ 5 s.
+- prediction create rate (POST /v1/predictions, no wait, many clients from a separate
+  process) vs an authenticated trivial JSON view (`GET /v1/account`) on the same server,
+  then the run counts checked exact and every accepted run followed to its end;
+- warm trivial prediction end to end vs the same coglet called directly;
+- 16 concurrent waiting clients on one version served by 1 and by 4 instances vs the 4
+  coglets called directly through an ideal dispatcher (a free instance, or the next one
+  to free up);
+- build times (cold environment, cached rebuild) vs a bare `uv venv` + install.
+
+Goals (issues 3 and 6): create rate ≥ 300/s with exact run counts; end-to-end p50 ≤ direct
+p50 + 10 ms; cold build ≤ 30 s; cached rebuild ≤ 5 s.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +27,7 @@ from typing import Any
 import httpx
 
 from bench.common import BenchContext, Figure, percentile, summarize
+from bench.load_client import run_load
 from bench.stack import ROOT, Stack, wait_build
 from registry import archives
 
@@ -101,25 +113,36 @@ def _direct(url: str) -> float:
         time.sleep(0.001)
 
 
-def _latency(ctx: BenchContext, client: httpx.Client, stack: Stack) -> list[Figure]:
+def _stack_json(stack: Stack, code: str) -> Any:
+    """What `code` (run in `manage.py shell` of the stack) prints as JSON."""
+    return json.loads(stack.manage("shell", "--no-imports", "-c", code))
+
+
+def _publish_hello(client: httpx.Client, name: str = "hello") -> str:
     client.post(
         "/v1/models",
-        json={"owner": "bench", "name": "hello", "visibility": "public", "hardware": "cpu"},
+        json={"owner": "bench", "name": name, "visibility": "public", "hardware": "cpu"},
     )
-    _, build = _push(client, "bench", "hello", HELLO)
-    version = build["version"]
+    _, build = _push(client, "bench", name, HELLO)
+    return str(build["version"])
+
+
+def _ready_urls(stack: Stack, version: str) -> list[str]:
+    urls: list[str] = _stack_json(
+        stack,
+        "import json;from registry.models import Instance;"
+        f"ready = Instance.objects.filter(status='ready', version_id='{version}').order_by('id');"
+        "print(json.dumps(list(ready.values_list('url', flat=True))))",
+    )
+    return urls
+
+
+def _latency(ctx: BenchContext, client: httpx.Client, stack: Stack, version: str) -> list[Figure]:
     body = {"version": version, "input": {"text": "x"}}
     # Warm up: the first run starts the coglet process.
     first = client.post("/v1/predictions", json=body, headers={"Prefer": "wait"}).json()
     boot = (first.get("metrics") or {}).get("boot_time")
-    url = json.loads(
-        stack.manage(
-            "shell", "--no-imports", "-c",
-            "import json;from registry.models import Instance;"
-            "ready = Instance.objects.filter(status='ready');"
-            "print(json.dumps(ready.values_list('url', flat=True)[0]))",
-        )
-    )  # fmt: skip
+    url = _ready_urls(stack, version)[0]
     n = 50 if ctx.quick else 300
     e2e: list[float] = []
     direct: list[float] = []
@@ -148,6 +171,203 @@ def _latency(ctx: BenchContext, client: httpx.Client, stack: Stack) -> list[Figu
     ]  # fmt: skip
 
 
+RUN_COUNTS = """
+import json
+from django.db.models import Count, Sum
+from registry.models import MLModel, ModelRunDay, Prediction
+model = MLModel.objects.get(owner__username="bench", name="{name}")
+print(json.dumps({{
+    "run_count": model.run_count,
+    "run_days": ModelRunDay.objects.filter(model=model).aggregate(n=Sum("runs"))["n"] or 0,
+    "stored": Prediction.objects.filter(model=model).count(),
+    "by_status": dict(Prediction.objects.filter(model=model).values_list("status")
+                      .annotate(n=Count("id")).values_list("status", "n")),
+}}))
+"""
+
+
+def _run_counts(stack: Stack, name: str) -> dict[str, Any]:
+    counts: dict[str, Any] = _stack_json(stack, RUN_COUNTS.format(name=name))
+    return counts
+
+
+def _create_rate(ctx: BenchContext, stack: Stack, token: str) -> list[Figure]:
+    """As many creates as 64 clients can send (no wait), then every accepted run followed
+    to its end and the counts compared with the number of 201s."""
+    client = httpx.Client(
+        base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
+    )
+    version = _publish_hello(client, "hello-rate")
+    body = {"version": version, "input": {"text": "x"}}
+    client.post("/v1/predictions", json=body, headers={"Prefer": "wait"}).raise_for_status()
+    before = _run_counts(stack, "hello-rate")
+    auth = {"Authorization": f"Bearer {token}"}
+    seconds = 5.0 if ctx.quick else 15.0
+    baseline = run_load(stack.url, "/v1/account", headers=auth, concurrency=64, duration=seconds)
+    load = run_load(
+        stack.url, "/v1/predictions", method="POST", headers=auth, body=body,
+        concurrency=64, duration=seconds, collect_ids=True,
+    )  # fmt: skip
+    accepted = load.count(201)
+    started = time.monotonic()
+    counts = _run_counts(stack, "hello-rate")
+    while counts["by_status"].get("starting", 0) + counts["by_status"].get("processing", 0):
+        if time.monotonic() - started > 600:
+            break
+        time.sleep(1.0)
+        counts = _run_counts(stack, "hello-rate")
+    drained = time.monotonic() - started
+    new_runs = counts["run_count"] - before["run_count"]
+    exact = (
+        new_runs == accepted
+        and counts["run_days"] - before["run_days"] == accepted
+        and counts["stored"] - before["stored"] == accepted
+    )
+    succeeded = counts["by_status"].get("succeeded", 0) - before["by_status"].get("succeeded", 0)
+    if not exact or load.errors:
+        raise RuntimeError(
+            f"run counts are not exact: {accepted} accepted, before {before}, after {counts}; "
+            f"errors: {load.errors[:5]}"
+        )
+    return [
+        Figure(
+            "prediction create rate (no wait, 64 clients)", load.rate(201), "/s",
+            "GET /v1/account (authenticated trivial JSON view)", baseline.rate(200),
+            goal="≥ 300/s, counts exact",
+            notes=f"{accepted} accepted; run_count, runs per day and stored rows all +{accepted}",
+            extra={"create": load.latency, "baseline": baseline.latency,
+                   "statuses": load.statuses, "counts_after": counts},
+        ),
+        Figure(
+            "prediction create p99 (no wait, 64 clients)", load.latency["p99"], "ms",
+            "GET /v1/account p99", baseline.latency["p99"],
+        ),
+        Figure(
+            "created runs finished (1 instance)", succeeded / max(drained + seconds, 1e-9), "/s",
+            "create rate", load.rate(201),
+            notes=f"{succeeded} of {accepted} succeeded {drained:.1f} s after the load stopped",
+            extra={"drain_seconds": drained, "by_status": counts["by_status"]},
+        ),
+    ]  # fmt: skip
+
+
+def _ideal_direct(urls: list[str], clients: int, seconds: float, payload: dict[str, Any]) -> Any:
+    """The floor for N instances: `clients` callers put their runs in one first-come
+    first-served line, and one runner per coglet takes the next run as soon as its last
+    one ends (a direct synchronous POST): an ideal dispatcher with no overhead."""
+    line: queue.Queue[threading.Event] = queue.Queue()
+    samples: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    done = threading.Event()
+    http = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=2 * len(urls)))
+
+    def runner(url: str) -> None:
+        while not done.is_set():
+            try:
+                finished = line.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            while http.post(f"{url}/predictions", json=payload).status_code == 409:
+                time.sleep(0.001)
+            finished.set()
+
+    def caller() -> None:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            finished = threading.Event()
+            line.put(finished)
+            finished.wait()
+            with lock:
+                samples.append((time.perf_counter() - started) * 1000)
+
+    started = time.monotonic()
+    runners = [threading.Thread(target=runner, args=(url,)) for url in urls]
+    callers = [threading.Thread(target=caller) for _ in range(clients)]
+    for thread in runners + callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+    elapsed = time.monotonic() - started
+    done.set()
+    for thread in runners:
+        thread.join()
+    return len(samples) / elapsed, summarize(samples)
+
+
+def _warm(
+    client: httpx.Client,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    stack: Stack,
+    version: str,
+    instances: int,
+) -> None:
+    """Keep 16 runs in flight until `instances` are ready: queued runs make workers start
+    instances."""
+    for _ in range(30):
+        threads = [
+            threading.Thread(
+                target=lambda: client.post("/v1/predictions", json=body, headers=headers)
+            )
+            for _ in range(16)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if len(_ready_urls(stack, version)) >= instances:
+            return
+    raise RuntimeError("the instances did not all start")
+
+
+def _instances(ctx: BenchContext, stack: Stack, token: str) -> list[Figure]:
+    """16 clients waiting on runs of 0.2 s: 1 instance, then 4, then the 4 coglets direct."""
+    auth = {"Authorization": f"Bearer {token}"}
+    client = httpx.Client(base_url=stack.url, headers=auth, timeout=600)
+    version = _publish_hello(client, "hello-many")
+    run = {"text": "x", "sleep": 0.01}  # hello sleeps in steps of 0.2 s
+    body = {"version": version, "input": run}
+    seconds = 6.0 if ctx.quick else 20.0
+    wait = {**auth, "Prefer": "wait"}
+    results = {}
+    for instances in (1, 4):
+        stack.restart(VITRINE_MAX_INSTANCES_PER_VERSION=str(instances))
+        _warm(client, body, wait, stack, version, instances)
+        results[instances] = run_load(
+            stack.url, "/v1/predictions", method="POST", headers=wait, body=body,
+            concurrency=16, duration=seconds, collect_ids=True,
+        )  # fmt: skip
+    urls = _ready_urls(stack, version)
+    if len(urls) != 4:
+        raise RuntimeError(f"expected 4 ready instances, found {urls}")
+    direct_rate, direct = _ideal_direct(urls, 16, seconds, {"input": run})
+    one, four = results[1], results[4]
+    for result in (one, four):
+        if result.errors or set(result.answers) != {"succeeded"}:
+            raise RuntimeError(f"runs did not all succeed: {result.answers} {result.errors[:5]}")
+    return [
+        Figure(
+            "runs/s, 4 instances, 16 waiting clients (0.2 s runs)", four.rate(201), "/s",
+            "4 coglets direct, ideal dispatcher", direct_rate, goal="≈ 4x one instance",
+            extra={"one_instance_rate": one.rate(201), "four": four.latency,
+                   "one": one.latency, "direct": direct},
+        ),
+        Figure(
+            "runs/s, 1 instance, 16 waiting clients (0.2 s runs)", one.rate(201), "/s",
+            "4 instances", four.rate(201),
+        ),
+        Figure(
+            "p50, 4 instances, 16 waiting clients", four.latency["p50"], "ms",
+            "4 coglets direct p50", direct["p50"], extra={"one_instance_p50": one.latency["p50"]},
+        ),
+        Figure(
+            "p99, 4 instances, 16 waiting clients", four.latency["p99"], "ms",
+            "4 coglets direct p99", direct["p99"], extra={"one_instance_p99": one.latency["p99"]},
+        ),
+    ]  # fmt: skip
+
+
 def run(ctx: BenchContext) -> list[Figure]:
     scratch = ctx.scratch / "predictions"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -163,4 +383,7 @@ def run(ctx: BenchContext) -> list[Figure]:
         client = httpx.Client(
             base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
         )
-        return _builds(ctx, client, stack) + _latency(ctx, client, stack)
+        figures = _builds(ctx, client, stack)
+        figures += _latency(ctx, client, stack, _publish_hello(client))
+        figures += _create_rate(ctx, stack, token)
+        return figures + _instances(ctx, stack, token)

@@ -51,6 +51,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     url: str = ""
+    # What was started (`start_web`, `start_worker` and their arguments), for `restart`.
+    started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, name: str, scratch: Path, **extra: str) -> Stack:
@@ -111,6 +113,7 @@ class Stack:
         return process
 
     def start_web(self, workers: int = 2, threads: int = 16) -> None:
+        self.started.append(("start_web", {"workers": workers, "threads": threads}))
         port = self.url.rsplit(":", 1)[1]
         self.spawn(
             [
@@ -123,6 +126,7 @@ class Stack:
         wait_serving(self.url)
 
     def start_worker(self, queues: str = "*") -> None:
+        self.started.append(("start_worker", {"queues": queues}))
         self.spawn(
             [
                 PYTHON, str(ROOT / "manage.py"), "runworker", "--queue-name", queues,
@@ -141,6 +145,16 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
+
+    def restart(self, **env: str) -> None:
+        """Stop every process, change their environment, and start the same web server and
+        workers again (a worker stops the model processes it started)."""
+        started = list(self.started)
+        self.stop()
+        self.started.clear()
+        self.env.update(env)
+        for method, kwargs in started:
+            getattr(self, method)(**kwargs)
 
     def __enter__(self) -> Stack:
         return self

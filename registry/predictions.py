@@ -2,10 +2,14 @@
 sure every accepted prediction reaches a terminal state.
 
 Life of a prediction: `prediction_create` validates the input and stores it (`starting`)
-together with the run count, then `start` hands it to a warm instance at once or queues
-`dispatch_prediction` for a worker (which may boot an instance). Cog reports progress by
-webhook to `apply_cog_update`. Instances that die fail their predictions
-(`fail_on_instance`), and the reaper (`registry.reaper`) catches the rest.
+together with the run count and its `dispatch_prediction` task, in one transaction. After
+commit, the creating process hands it to a free slot of a warm instance in the background
+(`registry.handoff`), or — for a short run someone waits for — sends it to Cog
+synchronously (`start`). Otherwise its task reaches a worker, which may boot an instance.
+Runs wait in creation order: whenever a slot frees, it goes to the oldest waiting run of
+the version (`dispatch_waiting`). Cog reports progress by webhook to `apply_cog_update`.
+Instances that die fail their predictions (`fail_on_instance`), and the reaper
+(`registry.reaper`) catches the rest.
 """
 
 from __future__ import annotations
@@ -29,10 +33,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from registry import backends, events, inputs, selectors, services, webhooks
+from registry import backends, events, handoff, inputs, selectors, services, webhooks
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.inference import internal
-from registry.inference.base import NoCapacity, SetupFailed, release_slot
+from registry.inference.base import (
+    Lease,
+    NoCapacity,
+    SetupFailed,
+    release_slot,
+    reserve_ready_instance,
+)
 from registry.inference.cog_client import (
     CogBusy,
     CogClient,
@@ -103,7 +113,8 @@ def prediction_create(
     cancel_after: float | None = None,
     wait: float | None = None,
 ) -> Prediction:
-    """Validate and store a prediction, count the run, and start it after commit.
+    """Validate and store a prediction with its run count and its dispatch task, and
+    start it after commit.
 
     `wait`: the caller will wait this long for the result (`Prefer: wait`), which lets
     short runs take the synchronous fast path."""
@@ -120,6 +131,8 @@ def prediction_create(
         raise InvalidInput(errors)
     model = version.model
     now = timezone.now()
+    sync_timeout = _sync_timeout(version, wait)
+    fast = sync_timeout is not None
     with transaction.atomic():
         prediction = Prediction.objects.create(
             model=model,
@@ -133,12 +146,23 @@ def prediction_create(
             stream=stream,
             created_at=now,
             deadline=now + timedelta(seconds=cancel_after) if cancel_after else None,
-            # Claimed by its creator, who tries a warm instance right after commit.
-            dispatch_claimed_at=now,
-            dispatch_attempts=1,
+            # The fast path is claimed by its creator, who calls Cog right after commit;
+            # any other run waits for a slot, with its task queued.
+            dispatch_claimed_at=now if fast else None,
+            dispatch_attempts=1 if fast else 0,
+            dispatch_queued_at=None if fast else now,
         )
+        if not fast:
+            from registry import tasks
+
+            tasks.enqueue_with_transaction(tasks.dispatch_prediction, prediction.pk)
+        # Last: the counters are rows every run of the model updates, locked until commit.
         services.model_increment_run_count(model_id=model.pk)
-        transaction.on_commit(lambda: start(prediction, wait=wait))
+    if sync_timeout is not None:
+        timeout = sync_timeout
+        transaction.on_commit(lambda: start(prediction, sync_timeout=timeout))
+    else:
+        transaction.on_commit(lambda: handoff.kick(version.pk))
     return prediction
 
 
@@ -179,21 +203,22 @@ def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[
     return errors
 
 
-def start(prediction: Prediction, *, wait: float | None = None) -> None:
-    """Send to a warm instance now if one has a free slot; otherwise queue for a worker."""
-    outcome = dispatch(prediction, may_boot=False, sync_timeout=_sync_timeout(prediction, wait))
+def start(prediction: Prediction, *, sync_timeout: float) -> None:
+    """The fast path: run on a warm instance's free slot now, synchronously; without one,
+    wait in line like any other run."""
+    outcome = dispatch(prediction, may_boot=False, sync_timeout=sync_timeout)
     if outcome in ("no-capacity", "retry"):
         queue_dispatch(prediction.pk)
 
 
-def _sync_timeout(prediction: Prediction, wait: float | None) -> float | None:
+def _sync_timeout(version: Version, wait: float | None) -> float | None:
     """The fast path: a caller who waits, for a version whose runs are known to be short.
 
     A synchronous call saves Cog's webhook round trip (~4 ms in coglet alone) and ours.
     Its risk — Cog cancels the run if this process dies mid-call — is covered by the
     claim taken at creation: the reaper re-queues the prediction on the durable path.
     """
-    typical = prediction.version.predict_time_ewma if prediction.version else None
+    typical = version.predict_time_ewma
     threshold = settings.VITRINE_SYNC_DISPATCH_BELOW
     if not wait or typical is None or not threshold or typical >= threshold:
         return None
@@ -234,10 +259,65 @@ def _unclaim(prediction_id: str, instance: Instance | None = None) -> None:
         release_slot(instance.pk)
 
 
-def dispatch(prediction: Prediction, *, may_boot: bool, sync_timeout: float | None = None) -> str:
-    """Send one prediction, already claimed by the caller, to a Cog server. Returns what
-    happened: `dispatched`, `finished` (ran synchronously), `failed`, `no-capacity` or
-    `retry`."""
+def _waiting(version_id: str) -> QuerySet[Prediction]:
+    """Runs of the version that wait for a slot: accepted, not sent, nobody dispatching."""
+    stale = timezone.now() - timedelta(seconds=settings.VITRINE_DISPATCH_CLAIM_SECONDS)
+    return Prediction.objects.filter(
+        Q(dispatch_claimed_at__isnull=True) | Q(dispatch_claimed_at__lt=stale),
+        version_id=version_id,
+        status=Prediction.Status.STARTING,
+        dispatched_at__isnull=True,
+    )
+
+
+def _claim_oldest(version_id: str) -> Prediction | None:
+    for _ in range(10):  # others may claim the same rows at the same time
+        oldest = _waiting(version_id).order_by("created_at", "id").values_list("pk", flat=True)
+        prediction_id = oldest.first()
+        if prediction_id is None:
+            return None
+        if _claim(prediction_id):
+            return Prediction.objects.select_related("version__model__owner", "created_by").get(
+                pk=prediction_id
+            )
+    return None
+
+
+def dispatch_waiting(version_id: str) -> int:
+    """Give the free slots of the version's warm instances to its oldest waiting runs,
+    first come first served; returns how many were sent. Never starts an instance (the
+    runs' tasks do, in a worker)."""
+    sent = 0
+    version: Version | None = None
+    while _waiting(version_id).exists():
+        version = version or Version.objects.filter(pk=version_id).first()
+        if version is None:
+            break
+        instance = reserve_ready_instance(version)
+        if instance is None:
+            break
+        prediction = _claim_oldest(version_id)
+        if prediction is None:
+            release_slot(instance.pk)
+            break
+        outcome = dispatch(prediction, may_boot=False, lease=Lease(instance))
+        if outcome == "retry":
+            queue_dispatch(prediction.pk)  # its task may have found it claimed and stopped
+            break
+        sent += 1
+    return sent
+
+
+def dispatch(
+    prediction: Prediction,
+    *,
+    may_boot: bool,
+    sync_timeout: float | None = None,
+    lease: Lease | None = None,
+) -> str:
+    """Send one prediction, already claimed by the caller, to a Cog server (on `lease`'s
+    slot when the caller reserved one). Returns what happened: `dispatched`, `finished`
+    (ran synchronously), `failed`, `no-capacity` or `retry`."""
     prediction_id = prediction.pk
     version = prediction.version
     if version is None:
@@ -247,7 +327,7 @@ def dispatch(prediction: Prediction, *, may_boot: bool, sync_timeout: float | No
         return "failed"
     backend = backends.inference_backend()
     try:
-        lease = backend.acquire(version, prediction, may_boot=may_boot)
+        lease = lease or backend.acquire(version, prediction, may_boot=may_boot)
     except NoCapacity:
         _unclaim(prediction_id)
         return "no-capacity"
@@ -333,7 +413,7 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
     recorded = Prediction.objects.filter(
         pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
     ).update(**fields)
-    release_slot(instance.pk)
+    _free_slot(instance.pk, prediction.version_id)
     if not recorded:  # canceled while it ran: the answer comes too late to keep
         return
     for name, value in fields.items():
@@ -346,6 +426,14 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
     if fields["logs"]:
         happened.add("logs")
     _after_change(prediction, happened)
+
+
+def _free_slot(instance_id: int | None, version_id: str | None) -> None:
+    """A run ended: give its slot back, and after commit to the next waiting run."""
+    if instance_id is None:
+        return
+    release_slot(instance_id)
+    transaction.on_commit(lambda: handoff.kick(version_id))
 
 
 def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
@@ -385,6 +473,8 @@ def dispatch_or_requeue(prediction_id: str) -> str:
         pk=prediction_id
     )
     outcome = dispatch(prediction, may_boot=True)
+    if outcome == "dispatched":
+        handoff.kick(prediction.version_id)  # an instance it started has more slots
     if outcome in ("no-capacity", "retry"):
         # Back off from 0.1 s to 3 s as attempts pile up (the claim counted this one).
         attempts = prediction.dispatch_attempts + 1
@@ -523,7 +613,7 @@ def apply_cog_update(
         if sent:
             _after_change(prediction, sent)
         if status in Prediction.TERMINAL:
-            release_slot(prediction.instance_id)
+            _free_slot(prediction.instance_id, prediction.version_id)
             if status == Prediction.Status.SUCCEEDED:
                 _learn_predict_time(prediction.version_id, prediction.metrics)
 
@@ -555,7 +645,7 @@ def finish(
             "total_time": round((now - prediction.created_at).total_seconds(), 6),
         }
         prediction.save(update_fields=["status", "completed_at", "error", "logs", "metrics"])
-        release_slot(prediction.instance_id)
+        _free_slot(prediction.instance_id, prediction.version_id)
         _after_change(prediction, {"completed"})
     return True
 

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
@@ -23,6 +23,18 @@ def enqueue_later(task_: Task[Any, Any], delay: float, *args: Any) -> None:
         task_.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args)
     else:
         threading.Timer(delay, _enqueue_in_thread, args=(task_, args)).start()
+
+
+def enqueue_with_transaction(task_: Task[Any, Any], *args: Any) -> None:
+    """Enqueue as part of the current transaction when tasks live in the same database
+    (the task exists exactly when the rows it works on do, at no extra commit); after
+    commit otherwise (a backend that runs tasks at once must see the committed rows)."""
+    from django_tasks_db import DatabaseBackend
+
+    if isinstance(task_.get_backend(), DatabaseBackend):
+        task_.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task_.enqueue(*args))
 
 
 def _enqueue_in_thread(task_: Task[Any, Any], args: tuple[Any, ...]) -> None:

@@ -174,7 +174,9 @@ def forget_ready_instances() -> None:
         _ready.clear()
 
 
-def reserve_ready_instance(version: Version, prediction: Prediction) -> Instance | None:
+def reserve_ready_instance(
+    version: Version, prediction: Prediction | None = None
+) -> Instance | None:
     """Take a free slot on a ready instance of the version: one conditional UPDATE, no
     locks held. The caller records the instance on the prediction once Cog accepts it."""
     tried: set[int] = set()
