@@ -22,6 +22,10 @@ IGNORE_FILES = (".dockerignore", ".cogignore")
 ALWAYS_IGNORED = (".git/", "__pycache__/", "*.pyc", ".cog/", ".venv/")
 
 
+# The most `check` reads of a file it is asked for (a cog.yaml is a few hundred bytes).
+MAX_READ_BYTES = 1024 * 1024
+
+
 class ArchiveError(ValueError):
     """The archive is unsafe or unreadable; the message names the member."""
 
@@ -113,8 +117,11 @@ def _checked_members(
     return members
 
 
-def check(fileobj: IO[bytes], limits: Limits | None = None) -> int:
-    """Read an archive through without writing anything: its member count, or ArchiveError.
+def check(
+    fileobj: IO[bytes], limits: Limits | None = None, *, read: str | None = None
+) -> tuple[int, bytes | None]:
+    """Read an archive through without writing anything: its member count and the content
+    of the top-level file `read` (None when absent), or ArchiveError.
 
     Lets an upload be refused at once instead of by a build later.
     """
@@ -123,7 +130,10 @@ def check(fileobj: IO[bytes], limits: Limits | None = None) -> int:
     fileobj.seek(start)
     try:
         with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
-            return len(_checked_members(tar, limits or Limits(), compressed))
+            members = _checked_members(tar, limits or Limits(), compressed)
+            wanted = [m for m, name in members if read and name == PurePosixPath(read)]
+            handle = tar.extractfile(wanted[-1]) if wanted else None
+            return len(members), handle.read(MAX_READ_BYTES) if handle else None
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         raise ArchiveError(f"The upload is not a readable .tar.gz archive: {e}") from e
     finally:

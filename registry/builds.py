@@ -53,8 +53,12 @@ def build_create_from_archive(*, actor: Actor, model: MLModel, upload: UploadedF
     if head != GZIP_MAGIC:
         raise InvalidInput.single("source", "Must be a .tar.gz archive of a Cog project.")
     try:
-        archives.check(upload)
-    except archives.ArchiveError as e:
+        _, cog_yaml = archives.check(upload, read="cog.yaml")
+        if cog_yaml is None:
+            raise cogconfig.CogConfigError("The project has no cog.yaml at its root.")
+        # What cog.yaml says on its own; the files it names are checked by the build.
+        cogconfig.parse(cog_yaml.decode("utf-8", errors="replace"))
+    except (archives.ArchiveError, cogconfig.CogConfigError) as e:
         raise InvalidInput.single("source", str(e)) from e
     digest = hashlib.sha256()
     for chunk in upload.chunks():

@@ -17,7 +17,7 @@ import socket
 import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -35,6 +35,8 @@ DEFAULT_EVENTS = ["output", "completed"]
 THROTTLED = ("output", "logs")
 THROTTLE_SECONDS = 0.5
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# One client for every delivery: its TLS context and connections are made once.
+CLIENT = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
 
 
 def events_filter(value: Any, errors: dict[str, list[str]]) -> list[str]:
@@ -58,23 +60,45 @@ def _forbidden_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def check_url(url: str) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to non-public IPs."""
+def check_url(url: str) -> str | None:
+    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to non-public IPs.
+
+    Returns the address checked, which the delivery then connects to (None when private
+    addresses are allowed): resolving the name again at send time would let a DNS answer
+    that changed in between (DNS rebinding) reach an address that was never checked.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput.single("webhook", "Must be an http:// or https:// URL.")
     if settings.VITRINE_WEBHOOK_ALLOW_PRIVATE:
-        return
+        return None
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError) as e:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = [str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port)]
+    except (socket.gaierror, UnicodeError, ValueError) as e:
         raise InvalidInput.single("webhook", f"The host {parts.hostname} does not resolve.") from e
-    if any(_forbidden_address(str(a)) for a in addresses):
+    if not addresses or any(_forbidden_address(a) for a in addresses):
         raise InvalidInput.single(
             "webhook",
             f"{parts.hostname} resolves to a loopback, link-local or private address; "
             "webhooks go to public addresses only.",
         )
+    return addresses[0]
+
+
+def pinned_request(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL to send to, extra headers and httpx extensions, connecting to `address`
+    while the server still sees (Host) and TLS verifies (SNI) the name in the URL."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    userinfo, _, original = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}@{netloc}" if userinfo else netloc
+    extensions = {"sni_hostname": hostname} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": original}, extensions
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -142,7 +166,7 @@ def deliver(*, prediction_id: str, event: str, message_id: str, attempt: int) ->
     if owner is None:
         return "no account"
     try:
-        check_url(prediction.webhook)
+        address = check_url(prediction.webhook)
     except InvalidInput as e:
         logger.warning("Not sending webhook for %s: %s", prediction_id, e.detail)
         return "refused"
@@ -155,13 +179,10 @@ def deliver(*, prediction_id: str, event: str, message_id: str, attempt: int) ->
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature(owner.webhook_secret, message_id, timestamp, body),
     }
+    url, pinned_headers, extensions = pinned_request(prediction.webhook, address)
     try:
-        response = httpx.post(
-            prediction.webhook,
-            content=body,
-            headers=headers,
-            timeout=TIMEOUT,
-            follow_redirects=False,
+        response = CLIENT.post(
+            url, content=body, headers={**headers, **pinned_headers}, extensions=extensions
         )
         delivered = 200 <= response.status_code < 300
         outcome = f"HTTP {response.status_code}"

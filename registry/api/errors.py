@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -120,6 +121,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         code = 503
         body = problem(code, DATABASE_UNAVAILABLE_DETAIL)
         headers["Retry-After"] = DATABASE_RETRY_AFTER
+    elif isinstance(exc, DataError):
+        # A value the database cannot hold: a NUL character, a number out of range.
+        code = 400
+        body = problem(code, f"A value in the request cannot be stored: {str(exc).splitlines()[0]}")
     elif isinstance(exc, Http404):
         code = 404
         body = problem(code, "Not found.")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
 from typing import Any
+from urllib.parse import parse_qs
 
-from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import DataError, models
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.errors import InvalidInput
 
-INVALID_CURSOR = "Invalid cursor: use the `next` or `previous` link of a page."
+INVALID_CURSOR = "Invalid cursor: pass back a `next` or `previous` URL as it was given."
+MAX_CURSOR_LENGTH = 1024  # a position is one value of one field
+
+
+def _well_formed(encoded: str) -> bool:
+    """What DRF's cursors look like: short base64 of `o=…&r=…&p=…`, nothing else."""
+    if len(encoded) > MAX_CURSOR_LENGTH:
+        return False
+    try:
+        tokens = parse_qs(b64decode(encoded, validate=True).decode("ascii"), strict_parsing=True)
+    except ValueError:
+        return False
+    return bool(tokens) and set(tokens) <= {"o", "r", "p"}
 
 
 class VitrineCursorPagination(CursorPagination):
@@ -23,15 +38,38 @@ class VitrineCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
+        self.model: type[models.Model] = queryset.model
         ordering = getattr(view, "pagination_ordering", None)
         if ordering is not None:
             return tuple(ordering(request) if callable(ordering) else ordering)
         return tuple(self.ordering)
 
-    def decode_cursor(self, request: Any) -> Any:
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """A cursor is opaque, but forgeable: a bad one is the client's mistake (422), and
+        its position must be a value of the ordering field before it reaches a query."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _well_formed(encoded):
+            raise InvalidInput.single("cursor", INVALID_CURSOR)
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
+            raise InvalidInput.single("cursor", INVALID_CURSOR) from None
+        if cursor is not None and cursor.position is not None:
+            self._check_position(str(cursor.position))
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        if "\x00" in position:
+            raise InvalidInput.single("cursor", INVALID_CURSOR)
+        try:
+            field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        except FieldDoesNotExist:
+            return
+        if not isinstance(field, models.Field):
+            return
+        try:
+            field.run_validators(field.to_python(position))
+        except ValidationError:
             raise InvalidInput.single("cursor", INVALID_CURSOR) from None
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:

@@ -63,6 +63,10 @@ def openapi_without_query(endpoints: list[Any]) -> list[Any]:
     return [endpoint for endpoint in endpoints if endpoint[2] != "QUERY"]
 
 
+# Beyond any real catalog's last page; a forged cursor must not reach the query as 10**30.
+MAX_CURSOR_OFFSET = 1_000_000
+
+
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o={offset}".encode()).decode().rstrip("=")
 
@@ -72,8 +76,8 @@ def _decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith("o="):
-            return max(0, int(raw[2:]))
+        if raw.startswith("o=") and 0 <= int(raw[2:]) <= MAX_CURSOR_OFFSET:
+            return int(raw[2:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidInput.single("cursor", "Invalid cursor.")

@@ -272,7 +272,16 @@ def test_the_executable_bit_survives_and_other_mode_bits_do_not(tmp_path: Path) 
 
 def test_checking_leaves_the_upload_where_it_was(tmp_path: Path) -> None:
     upload = io.BytesIO(tar_gz(file_member("cog.yaml"), file_member("predict.py")))
-    assert archives.check(upload) == 2
+    assert archives.check(upload) == (2, None)
+    assert upload.tell() == 0
+
+
+def test_checking_reads_the_one_top_level_file_asked_for(tmp_path: Path) -> None:
+    upload = io.BytesIO(
+        tar_gz(file_member("./cog.yaml", b"predict: p.py:P"), file_member("sub/cog.yaml", b"no"))
+    )
+    assert archives.check(upload, read="cog.yaml") == (2, b"predict: p.py:P")
+    assert archives.check(upload, read="missing.txt") == (2, None)
     assert upload.tell() == 0
 
 

@@ -100,10 +100,10 @@ def test_a_broken_project_exits_non_zero_with_the_reason(
     cog_live: Any, token: str, user: Any, tmp_path: Path
 ) -> None:
     ModelFactory(owner=user.owner, name="broken")
-    root = project_copy(tmp_path, cog__yaml=cog_yaml(run=["pip install torch"]))
+    root = project_copy(tmp_path, cog__yaml=cog_yaml(python_version="3.99"))
     result = vitrine("push", "alice/broken", root, server=cog_live.url, token=token)
     assert result.returncode == 1
-    assert "Build failed: cog.yaml: build.run" in result.stderr
+    assert "Build failed: Python 3.99 (build.python_version) is not installed" in result.stderr
     assert "Published" not in result.stdout
     assert not Version.objects.exists()
 
