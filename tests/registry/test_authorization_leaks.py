@@ -127,9 +127,21 @@ def test_search_counts_facets_and_corrections_are_the_same_with_or_without_a_pri
 ) -> None:
     public_catalog(alice)
     anonymous = APIClient()
-    before = (api_answers(anonymous), api_answers(mallory_api), page_answers(Client()))
+    browser = Client()
+    browser.force_login(UserFactory(username="mallory2"))
+    before = (
+        api_answers(anonymous),
+        api_answers(mallory_api),
+        page_answers(Client()),
+        page_answers(browser),
+    )
     add_private_model(alice)
-    after = (api_answers(anonymous), api_answers(mallory_api), page_answers(Client()))
+    after = (
+        api_answers(anonymous),
+        api_answers(mallory_api),
+        page_answers(Client()),
+        page_answers(browser),
+    )
     for seen_before, seen_after in zip(before, after, strict=True):
         for one, other in zip(seen_before, seen_after, strict=True):
             assert one == other
