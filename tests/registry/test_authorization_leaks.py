@@ -366,3 +366,25 @@ def test_a_prediction_input_naming_someone_elses_file_is_refused_like_a_missing_
     status, _, body = answers()[0]
     assert status == 422 and b"input.text" in body
     identical_after(answers, lambda: type(file).objects.filter(pk=file.pk).delete())
+
+
+def test_healthz_counts_no_private_model_for_others_but_staff_see_the_counts(
+    alice: Any, admin_client: Client
+) -> None:
+    public_catalog(alice)
+
+    def checks(client: Client) -> dict[str, Any]:
+        report = client.get("/healthz").json()["checks"]
+        return {
+            name: {k: v for k, v in part.items() if k != "latency_ms"}
+            for name, part in report.items()
+        }
+
+    anonymous = Client()
+    browser = Client()
+    browser.force_login(UserFactory(username="mallory2"))
+    before = (checks(anonymous), checks(browser))
+    documents = checks(admin_client)["search"]["documents"]
+    add_private_model(alice)
+    assert (checks(anonymous), checks(browser)) == before
+    assert checks(admin_client)["search"]["documents"] == documents + 1
