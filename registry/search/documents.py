@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum, Value
 from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
@@ -97,9 +97,7 @@ def rebuild_all(*, progress: Callable[[int, int], None] | None = None) -> int:
         if progress:
             progress(min(start + BATCH_SIZE, len(ids)), len(ids))
     SearchDocument.objects.exclude(model_id__in=MLModel.objects.values("pk")).delete()
-    SearchTerm.objects.all().delete()
-    terms = [SearchTerm(term=term, frequency=count) for term, count in words.items()]
-    SearchTerm.objects.bulk_create(terms, batch_size=2000)
+    _replace_vocabulary(words)
     return len(ids)
 
 
@@ -252,6 +250,8 @@ def public_terms_of(row: SearchDocument) -> Iterator[str]:
 def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
     if not rows:
         return
+    if add_terms:
+        _forget_words_of_models_made_private(rows)
     fields = list(UPDATE_FIELDS)
     if connection.vendor == "postgresql":
         # The weighted tsvector is computed by the same INSERT ... ON CONFLICT UPDATE.
@@ -266,6 +266,41 @@ def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
         SearchTerm.objects.bulk_create(
             [SearchTerm(term=term) for term in sorted(terms)], ignore_conflicts=True
         )
+
+
+def _forget_words_of_models_made_private(rows: list[SearchDocument]) -> None:
+    """A public model made private takes its words out of the vocabulary: the vocabulary
+    is rebuilt from the public rows by the `search` task after commit (a word may be
+    shared with public models, so only a recount tells which ones go)."""
+    public = MLModel.Visibility.PUBLIC
+    hidden = [row.pk for row in rows if row.visibility != public]
+    if hidden and SearchDocument.objects.filter(pk__in=hidden, visibility=public).exists():
+        transaction.on_commit(_enqueue_vocabulary_rebuild, robust=True)
+
+
+def _enqueue_vocabulary_rebuild() -> None:
+    from registry.search.tasks import rebuild_search_vocabulary
+
+    rebuild_search_vocabulary.enqueue()
+
+
+def rebuild_vocabulary() -> int:
+    """The vocabulary again from the words of public models; returns how many words."""
+    words: Counter[str] = Counter()
+    rows = SearchDocument.objects.filter(visibility=MLModel.Visibility.PUBLIC).only(
+        "model_id", "names_text", "summary_text", "schema_text"
+    )
+    for row in rows.iterator(chunk_size=2000):
+        words.update(set(terms_of(row)))
+    _replace_vocabulary(words)
+    return len(words)
+
+
+def _replace_vocabulary(words: Counter[str]) -> None:
+    with transaction.atomic():
+        SearchTerm.objects.all().delete()
+        terms = [SearchTerm(term=term, frequency=count) for term, count in words.items()]
+        SearchTerm.objects.bulk_create(terms, batch_size=2000)
 
 
 def vector_of(row: SearchDocument) -> CombinedExpression:

@@ -180,7 +180,7 @@ class MeilisearchBackend(SearchBackend):
         main: dict[str, Any] = {
             "indexUid": self.index_uid,
             "q": query.text,
-            "filter": filters_for(query),
+            "filter": filters_for(query) or None,  # staff: none at all
             "limit": query.limit,
             "offset": query.offset,
             "attributesToRetrieve": ["id"],
@@ -199,7 +199,7 @@ class MeilisearchBackend(SearchBackend):
                     requests_.append(
                         {
                             **main,
-                            "filter": filters_for(query, skip=facet),
+                            "filter": filters_for(query, skip=facet) or None,
                             "facets": [FACET_ATTRIBUTES[facet]],
                             "limit": 0,
                             "offset": 0,

@@ -14,6 +14,14 @@ def sync_search_index() -> int:
 
 
 @task(queue_name="search")
+def rebuild_search_vocabulary() -> int:
+    """The correction vocabulary from public models only (after a model went private)."""
+    from registry.search import documents
+
+    return documents.rebuild_vocabulary()
+
+
+@task(queue_name="search")
 def refresh_search_popularity() -> int:
     """Recount recent runs and quality; queue changed models for the external index."""
     changed = sync.refresh_popularity()

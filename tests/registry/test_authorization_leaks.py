@@ -66,7 +66,7 @@ def public_catalog(alice: Any) -> MLModel:
     return model
 
 
-def add_private_model(alice: Any) -> MLModel:
+def add_private_model(alice: Any, visibility: str = "private") -> MLModel:
     """A private model whose words, tag, hardware and collection are its own, or shared
     with (and so able to change the answers about) the public one."""
     model = services.model_create(
@@ -76,7 +76,7 @@ def add_private_model(alice: Any) -> MLModel:
         description="Xylophonic greeter of zorblaxians",
         tags=["greeting", "hush-hush"],
         hardware="gpu-h100",
-        visibility="private",
+        visibility=visibility,
     )
     VersionFactory(model=model)
     services.model_increment_run_count(model_id=model.pk)
@@ -127,9 +127,21 @@ def test_search_counts_facets_and_corrections_are_the_same_with_or_without_a_pri
 ) -> None:
     public_catalog(alice)
     anonymous = APIClient()
-    before = (api_answers(anonymous), api_answers(mallory_api), page_answers(Client()))
+    browser = Client()
+    browser.force_login(UserFactory(username="mallory2"))
+    before = (
+        api_answers(anonymous),
+        api_answers(mallory_api),
+        page_answers(Client()),
+        page_answers(browser),
+    )
     add_private_model(alice)
-    after = (api_answers(anonymous), api_answers(mallory_api), page_answers(Client()))
+    after = (
+        api_answers(anonymous),
+        api_answers(mallory_api),
+        page_answers(Client()),
+        page_answers(browser),
+    )
     for seen_before, seen_after in zip(before, after, strict=True):
         for one, other in zip(seen_before, seen_after, strict=True):
             assert one == other
@@ -138,6 +150,22 @@ def test_search_counts_facets_and_corrections_are_the_same_with_or_without_a_pri
     owner.credentials(HTTP_AUTHORIZATION=f"Bearer {services.token_create(user=alice)[1]}")
     found = owner.get("/v1/search", {"query": "xylophonic"}).json()["models"]
     assert [hit["model"]["name"] for hit in found] == ["zorblax"]
+
+
+def test_a_model_made_private_leaves_no_trace_in_the_search_answers_of_others(
+    alice: Any, mallory_api: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    public_catalog(alice)
+    before = api_answers(mallory_api)
+    with django_capture_on_commit_callbacks(execute=True):  # the search task, inline
+        model = add_private_model(alice, visibility="public")
+    assert SearchTerm.objects.filter(term="xylophonic").exists()
+    assert api_answers(mallory_api) != before  # public, it shows
+    with django_capture_on_commit_callbacks(execute=True):
+        services.model_update(actor=alice, model=model, visibility="private")
+    assert not SearchTerm.objects.filter(term="xylophonic").exists()
+    assert SearchTerm.objects.filter(term="greets").exists()
+    assert api_answers(mallory_api) == before
 
 
 def test_the_correction_vocabulary_holds_only_words_of_public_models(alice: Any) -> None:
@@ -338,3 +366,25 @@ def test_a_prediction_input_naming_someone_elses_file_is_refused_like_a_missing_
     status, _, body = answers()[0]
     assert status == 422 and b"input.text" in body
     identical_after(answers, lambda: type(file).objects.filter(pk=file.pk).delete())
+
+
+def test_healthz_counts_no_private_model_for_others_but_staff_see_the_counts(
+    alice: Any, admin_client: Client
+) -> None:
+    public_catalog(alice)
+
+    def checks(client: Client) -> dict[str, Any]:
+        report = client.get("/healthz").json()["checks"]
+        return {
+            name: {k: v for k, v in part.items() if k != "latency_ms"}
+            for name, part in report.items()
+        }
+
+    anonymous = Client()
+    browser = Client()
+    browser.force_login(UserFactory(username="mallory2"))
+    before = (checks(anonymous), checks(browser))
+    documents = checks(admin_client)["search"]["documents"]
+    add_private_model(alice)
+    assert (checks(anonymous), checks(browser)) == before
+    assert checks(admin_client)["search"]["documents"] == documents + 1

@@ -157,6 +157,13 @@ def test_members_also_see_their_owners_private_models(backend: MeilisearchBacken
     assert filters == ["visibility = public OR owner_id IN [4, 9]"]
 
 
+def test_staff_searches_are_not_filtered_by_visibility(backend: MeilisearchBackend) -> None:
+    assert filters_for(SearchQuery(sees_everything=True)) == []
+    backend.query(SearchQuery(text="x", sees_everything=True))
+    main = backend.client.calls[-1][1][0][0]
+    assert main["filter"] is None
+
+
 def test_facet_filters_are_or_within_a_facet_and_values_are_quoted() -> None:
     query = SearchQuery(filters={"tag": ("llm", 'say "hi"'), "input": ("image",)})
     assert filters_for(query) == [
