@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import overload
 
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
 
@@ -184,25 +184,22 @@ def _menus(counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str
     }
 
 
-def trending(models: QuerySet[MLModel], limit: int) -> list[MLModel]:
-    """Most runs in the last 7 days, as the search index counts them, then all-time runs.
+def trending(models: QuerySet[MLModel], limit: int, fill: Sequence[MLModel] = ()) -> list[MLModel]:
+    """Most runs in the last 7 days, as the search index counts them, then all-time runs;
+    a row the search documents leave short (models not indexed yet) is filled from `fill`.
 
-    Picked on the search documents' trending index, then loaded for cards: sorting the
-    visible models joined with their documents took 0.6 s at 100k models. The most run
-    models come in the same query, to fill a row the documents leave short (models not
-    indexed yet), so that it is two queries whatever the catalog.
+    Picked on the search documents' trending index, then loaded for cards, two queries
+    whatever the catalog: sorting the visible models joined with their documents took
+    0.6 s at 100k models.
     """
     picked = list(
         SearchDocument.objects.filter(model__in=models.values("pk"))
         .order_by("-runs_7d", "-run_count", "-model")
         .values_list("model", flat=True)[:limit]
     )
-    most_run = models.order_by("-run_count", "-id").values("pk")[:limit]
-    loaded = {m.pk: m for m in models.filter(Q(pk__in=picked) | Q(pk__in=most_run))}
-    rest = sorted(
-        (m for pk, m in loaded.items() if pk not in picked), key=lambda m: (-m.run_count, -m.pk)
-    )
-    return ([loaded[pk] for pk in picked if pk in loaded] + rest)[:limit]
+    loaded = {m.pk: m for m in models.filter(pk__in=picked)}
+    found = [loaded[pk] for pk in picked if pk in loaded]
+    return (found + [m for m in fill if m.pk not in loaded])[:limit]
 
 
 # The explore page ----------------------------------------------------------------------
@@ -238,6 +235,7 @@ def explore(*, user: Actor, per_row: int = 8, collections: int = 6) -> Explore:
         .filter(slot__lte=per_row)
         .order_by("row_collection", "slot")
     )
+    recent = list(visible.order_by("-latest_version_created_at", "-id")[:per_row])
     by_collection: dict[int, list[MLModel]] = {}
     for model in in_rows:
         by_collection.setdefault(model.row_collection, []).append(model)
@@ -246,6 +244,6 @@ def explore(*, user: Actor, per_row: int = 8, collections: int = 6) -> Explore:
         collections=[
             CollectionRow(c, by_collection[c.pk]) for c in shown if by_collection.get(c.pk)
         ],
-        trending=trending(visible, per_row),
-        recent=list(visible.order_by("-latest_version_created_at", "-id")[:per_row]),
+        trending=trending(visible, per_row, fill=recent),
+        recent=recent,
     )

@@ -138,7 +138,9 @@ class ModelSerializer(serializers.ModelSerializer[MLModel]):
     hardware = serializers.CharField(source="hardware_id")
     tags = serializers.SerializerMethodField()
     default_example = serializers.SerializerMethodField()
-    latest_version = serializers.SerializerMethodField()
+    # A declared field, built once per answer (a serializer made per card in a method
+    # field rebuilt its fields every time: most of GET /v1/models' time).
+    latest_version = VersionSerializer(read_only=True, allow_null=True)
     is_official = serializers.SerializerMethodField()
     created_at = TimestampField()
     updated_at = TimestampField()
@@ -204,12 +206,6 @@ class ModelSerializer(serializers.ModelSerializer[MLModel]):
             return None
         example.model = model  # the same row: spare a query per card
         return PredictionSerializer(example, context=self.context).data
-
-    @extend_schema_field(VersionSerializer(allow_null=True))
-    def get_latest_version(self, model: MLModel) -> dict[str, Any] | None:
-        if model.latest_version is None:
-            return None
-        return VersionSerializer(model.latest_version, context=self.context).data
 
     def get_is_official(self, model: MLModel) -> bool:
         return False

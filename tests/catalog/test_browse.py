@@ -126,7 +126,7 @@ def test_explore_trending_is_last_weeks_runs_then_all_time_runs_and_never_privat
     fresh = ModelFactory(name="fresh", run_count=5)
     secret = ModelFactory(name="secret", owner=user.owner, visibility="private", run_count=9)
     search.index_models([old_hit.pk, warm.pk, fresh.pk, secret.pk])
-    unindexed = ModelFactory(name="unindexed", run_count=20)
+    unindexed = ModelFactory(name="unindexed", run_count=20)  # the newest
     SearchDocument.objects.filter(pk=unindexed.pk).delete()  # not indexed yet
     for _ in range(3):
         search.record_run(warm.pk)
