@@ -1,35 +1,120 @@
 """Waiting for a prediction or build to change, without a message broker.
 
 Whoever changes a prediction calls `notify(key)` after commit; a waiter in the same
-process wakes at once. Waiters also re-read the database on a short, growing interval,
-so a change made by another process (another web worker, the task worker) is seen within
-milliseconds at first and within a fraction of a second later on.
+process wakes at once. On PostgreSQL the key also goes out with `NOTIFY`, and a listener
+thread in every process that has waiters wakes them: a run finished by a webhook that
+landed on another web worker (or by a task worker) is seen within a millisecond, not at
+the next re-read. Waiters still re-read the database on an interval, as a safety net
+(and as the only way on SQLite): quickly while no listener is connected, gently while
+one is.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.db import connection, connections
+
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "vitrine_events"
 
 _lock = threading.Lock()
 _events: dict[str, set[threading.Event]] = {}
 
 # Re-read intervals: fast while a quick prediction is likely to finish, then gentler.
 POLL_SCHEDULE = ((0.05, 0.002), (0.5, 0.01), (5.0, 0.05), (float("inf"), 0.2))
+# With a listener connected, re-reads only catch what a dropped connection missed.
+LISTENING_POLL = 0.5
+# A listener with no waiters for this long hangs up (and starts again when needed).
+LISTENER_IDLE_SECONDS = 5.0
 
 
-def notify(key: str) -> None:
+def _wake(key: str) -> None:
     with _lock:
         waiters = list(_events.get(key, ()))
     for event in waiters:
         event.set()
 
 
+def notify(key: str) -> None:
+    """Wake the waiters of `key`, here and (on PostgreSQL) in every other process."""
+    _wake(key)
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+        except Exception:  # waiters re-read anyway; a lost wake-up only costs time
+            logger.warning("Could not send a change notification", exc_info=True)
+
+
+class _Listener:
+    """One thread per process: LISTEN on its own connection while anyone waits."""
+
+    def __init__(self) -> None:
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._run, name="events-listener", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        try:
+            params = connections["default"].get_connection_params()
+            with psycopg.connect(**params, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                self.connected.set()
+                idle_since = time.monotonic()
+                while not self._stop.is_set():
+                    for note in conn.notifies(timeout=0.5):
+                        _wake(note.payload)
+                    with _lock:
+                        waiting = bool(_events)
+                    if waiting:
+                        idle_since = time.monotonic()
+                    elif time.monotonic() - idle_since > LISTENER_IDLE_SECONDS:
+                        return
+        except Exception:
+            logger.warning("Change notifications unavailable; re-reading instead", exc_info=True)
+        finally:
+            self.connected.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+
+
+_listener = _Listener()
+
+
+def stop_listening() -> None:
+    """Hang up the listener's connection now (before a test database is dropped)."""
+    _listener.stop()
+
+
 def _interval(elapsed: float) -> float:
+    if _listener.connected.is_set():
+        return LISTENING_POLL
     for until, interval in POLL_SCHEDULE:
         if elapsed < until:
             return interval
@@ -41,6 +126,7 @@ def wait_for(key: str, read: Callable[[], T], done: Callable[[T], bool], timeout
     event = threading.Event()
     with _lock:
         _events.setdefault(key, set()).add(event)
+    _listener.ensure_running()
     started = time.monotonic()
     try:
         while True:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.db import close_old_connections
 
@@ -28,6 +30,7 @@ _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 _serving: set[str] = set()
 _again: set[str] = set()
+_passes = 0  # submitted and not yet finished
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -38,44 +41,66 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def kick(version_id: str | None) -> None:
-    """Give the version's free slots to its waiting runs, soon, in the background."""
+def kick(version_id: str | None, *, freed: int | None = None) -> None:
+    """Give the version's free slots to its waiting runs, soon, in the background.
+
+    `freed`: the instance whose slot a run just gave back. Each such kick is a pass of
+    its own, over that instance only (cheap, and they run side by side: one slot per
+    ended run). Other kicks (a run was created) are coalesced per version."""
     if not version_id:
         return
+    global _passes
     with _lock:
-        if version_id in _serving:
+        if freed is None and version_id in _serving:
             _again.add(version_id)
             return
-        _serving.add(version_id)
-    _pool().submit(_serve, version_id)
+        if freed is None:
+            _serving.add(version_id)
+        _passes += 1
+    if freed is not None:
+        _pool().submit(_counted, _serve, version_id, freed)
+    else:
+        _pool().submit(_counted, _serve_coalesced, version_id)
 
 
-def _serve(version_id: str) -> None:
+def _counted(work: Callable[..., None], *args: Any) -> None:
+    global _passes
+    try:
+        work(*args)
+    finally:
+        with _lock:
+            _passes -= 1
+
+
+def _serve(version_id: str, freed: int | None = None) -> None:
     from registry import predictions
 
     try:
-        while True:
-            try:
-                predictions.dispatch_waiting(version_id)
-            except Exception:
-                logger.exception("Handing slots of version %s to waiting runs failed", version_id)
-            with _lock:
-                if version_id not in _again:
-                    _serving.discard(version_id)
-                    return
-                _again.discard(version_id)
+        predictions.dispatch_waiting(version_id, freed=freed)
+    except Exception:
+        logger.exception("Handing slots of version %s to waiting runs failed", version_id)
     finally:
         close_old_connections()
 
 
+def _serve_coalesced(version_id: str) -> None:
+    while True:
+        _serve(version_id)
+        with _lock:
+            if version_id not in _again:
+                _serving.discard(version_id)
+                return
+            _again.discard(version_id)
+
+
 def idle(timeout: float = 10.0) -> bool:
-    """Wait until no pass is running (tests, and clean shutdowns)."""
+    """Wait until no pass is queued or running (tests)."""
     import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with _lock:
-            if not _serving:
+            if not _passes:
                 return True
         time.sleep(0.01)
     return False

@@ -64,6 +64,8 @@ DATA_URI = re.compile(
     r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I
 )
 BUSY_RETRIES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+# How often a run waiting for a busy version's slot is re-checked by its task.
+WAITING_RECHECK_SECONDS = 10.0
 
 
 # Creating -----------------------------------------------------------------------------
@@ -283,17 +285,18 @@ def _claim_oldest(version_id: str) -> Prediction | None:
     return None
 
 
-def dispatch_waiting(version_id: str) -> int:
-    """Give the free slots of the version's warm instances to its oldest waiting runs,
-    first come first served; returns how many were sent. Never starts an instance (the
-    runs' tasks do, in a worker)."""
+def dispatch_waiting(version_id: str, *, freed: int | None = None) -> int:
+    """Give the free slots of the version's warm instances — or of instance `freed`
+    only, whose run just ended — to its oldest waiting runs, first come first served;
+    returns how many were sent. Never starts an instance (the runs' tasks do, in a
+    worker)."""
     sent = 0
     version: Version | None = None
     while _waiting(version_id).exists():
         version = version or Version.objects.filter(pk=version_id).first()
         if version is None:
             break
-        instance = reserve_ready_instance(version)
+        instance = reserve_ready_instance(version, only=freed)
         if instance is None:
             break
         prediction = _claim_oldest(version_id)
@@ -433,7 +436,7 @@ def _free_slot(instance_id: int | None, version_id: str | None) -> None:
     if instance_id is None:
         return
     release_slot(instance_id)
-    transaction.on_commit(lambda: handoff.kick(version_id))
+    transaction.on_commit(lambda: handoff.kick(version_id, freed=instance_id))
 
 
 def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
@@ -475,11 +478,21 @@ def dispatch_or_requeue(prediction_id: str) -> str:
     outcome = dispatch(prediction, may_boot=True)
     if outcome == "dispatched":
         handoff.kick(prediction.version_id)  # an instance it started has more slots
-    if outcome in ("no-capacity", "retry"):
+    if outcome == "no-capacity" and _has_ready_instance(prediction.version_id):
+        # Its version's instances are all busy and no more may start: the next slot one
+        # of them frees is handed to the oldest waiting run at once, so this task only
+        # stands by in case that hand-off is lost (polling here would cost every other
+        # run its CPU).
+        queue_dispatch(prediction_id, delay=WAITING_RECHECK_SECONDS)
+    elif outcome in ("no-capacity", "retry"):
         # Back off from 0.1 s to 3 s as attempts pile up (the claim counted this one).
         attempts = prediction.dispatch_attempts + 1
         queue_dispatch(prediction_id, delay=min(0.1 * 2 ** min(attempts, 5), 3.0))
     return outcome
+
+
+def _has_ready_instance(version_id: str | None) -> bool:
+    return Instance.objects.filter(version_id=version_id, status=Instance.Status.READY).exists()
 
 
 def cog_input(prediction: Prediction) -> dict[str, Any]:

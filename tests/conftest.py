@@ -31,6 +31,16 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         services.hardware_ensure_defaults()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _change_listener_hangs_up(django_db_setup: Any) -> Any:
+    """The change listener holds its own connection: close it before the test database
+    is dropped (this fixture is torn down before `django_db_setup`)."""
+    from registry import events
+
+    yield
+    events.stop_listening()
+
+
 @pytest.fixture
 def user(db: Any) -> Any:
     return UserFactory(username="alice")

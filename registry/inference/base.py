@@ -175,14 +175,15 @@ def forget_ready_instances() -> None:
 
 
 def reserve_ready_instance(
-    version: Version, prediction: Prediction | None = None
+    version: Version, prediction: Prediction | None = None, *, only: int | None = None
 ) -> Instance | None:
-    """Take a free slot on a ready instance of the version: one conditional UPDATE, no
-    locks held. The caller records the instance on the prediction once Cog accepts it."""
+    """Take a free slot on a ready instance of the version (`only` that instance, when
+    given): one conditional UPDATE, no locks held. The caller records the instance on the
+    prediction once Cog accepts it."""
     tried: set[int] = set()
     for fresh in (False, True):
         for instance in _ready_instances(version.pk, fresh=fresh):
-            if instance.pk in tried:
+            if instance.pk in tried or (only is not None and instance.pk != only):
                 continue
             tried.add(instance.pk)
             taken = Instance.objects.filter(
@@ -190,6 +191,8 @@ def reserve_ready_instance(
             ).update(busy=F("busy") + 1, last_used_at=timezone.now())
             if taken:
                 return instance
+        if only is not None and only in tried:
+            return None  # it is busy again: someone else took the slot
     return None
 
 
