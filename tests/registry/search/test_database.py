@@ -285,3 +285,28 @@ def test_estimated_counts_keep_two_significant_digits() -> None:
     from registry.search.database import estimate
 
     assert [estimate(v) for v in (7.4, 99.6, 456.0, 1234.0, 98765.0)] == [7, 100, 460, 1200, 99000]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the tsvector is PostgreSQL's")
+def test_the_vector_weighs_names_a_and_the_description_b_and_follows_updates(
+    make_model: MakeModel,
+) -> None:
+    from django.db import connection
+
+    model = make_model("openai/whisper", "Speech recognition")
+
+    def lexemes(weights: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ts_filter(vector, %s::\"char\"[])::text FROM registry_searchdocument "
+                "WHERE model_id = %s",
+                [weights, model.pk],
+            )
+            return str(cursor.fetchone()[0])
+
+    assert "'whisper':" in lexemes("{a}") and "'speech':" not in lexemes("{a}")
+    assert "'speech':" in lexemes("{b}")
+    model.description = "Transcribes audio"
+    model.save()
+    search.index_model(model.pk)
+    assert "'transcrib':" in lexemes("{b}") and "'speech':" not in lexemes("{b}")
