@@ -298,7 +298,7 @@ def test_the_vector_weighs_names_a_and_the_description_b_and_follows_updates(
     def lexemes(weights: str) -> str:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT ts_filter(vector, %s::\"char\"[])::text FROM registry_searchdocument "
+                'SELECT ts_filter(vector, %s::"char"[])::text FROM registry_searchdocument '
                 "WHERE model_id = %s",
                 [weights, model.pk],
             )
