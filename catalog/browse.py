@@ -159,19 +159,23 @@ def browse(query: BrowseQuery, *, user: Actor, page: int = 1, per_page: int = 24
         total=found.total,
         query=query,
         offset=offset,
-        facets=_menus(counts),
+        facets=_menus(counts, approximate=found.facets_approximate),
         counts=counts,
         fallback_reason=found.fallback_reason,
     )
 
 
-def _menus(counts: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str, str]]]:
-    """The filter menus: every choice, with how many models it would show."""
+def _menus(
+    counts: dict[str, list[tuple[str, int]]], *, approximate: bool = False
+) -> dict[str, list[tuple[str, str]]]:
+    """The filter menus: every choice, with how many models it would show ("~1200" when
+    the search estimated the counts)."""
+    about = "~" if approximate else ""
 
     def menu(choices: list[tuple[str, str]], facet: str) -> list[tuple[str, str]]:
         found = dict(counts.get(facet, []))
         return [
-            (value, f"{label} ({found[value]})" if value in found else label)
+            (value, f"{label} ({about}{found[value]})" if value in found else label)
             for value, label in choices
         ]
 

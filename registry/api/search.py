@@ -162,6 +162,9 @@ class SearchResponseSerializer(serializers.Serializer[Any]):
     pages = SearchPageSerializer(many=True)
     total = serializers.IntegerField()
     facets = FacetsSerializer()
+    facets_approximate = serializers.BooleanField(
+        help_text="True when facet counts are estimates (queries matching 1000 models or more)."
+    )
     filters = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     sort = serializers.CharField()
     next = serializers.URLField(allow_null=True)
@@ -245,6 +248,7 @@ def _search_answer(
             facet: [{"value": v.value, "count": v.count} for v in result.facets.get(facet, [])]
             for facet in FACETS
         },
+        "facets_approximate": result.facets_approximate,
         "filters": {facet: list(values) for facet, values in result.filters.items()},
         "sort": result.sort,
         "next": next_url,

@@ -73,6 +73,8 @@ class SearchHits:
     total: int
     scores: dict[int, float] = field(default_factory=dict)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # True when facet counts are estimates (from a sample of a broad query's matches).
+    facets_approximate: bool = False
 
 
 class SearchBackend(abc.ABC):

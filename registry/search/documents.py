@@ -16,11 +16,10 @@ from datetime import timedelta
 from typing import Any, Final
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Sum, Value
-from django.db.models.expressions import CombinedExpression
+from django.db.models import Sum
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from registry.models import (
     CollectionItem,
@@ -252,15 +251,12 @@ def write(rows: list[SearchDocument], *, add_terms: bool = True) -> None:
         return
     if add_terms:
         _forget_words_of_models_made_private(rows)
-    fields = list(UPDATE_FIELDS)
     if connection.vendor == "postgresql":
-        # The weighted tsvector is computed by the same INSERT ... ON CONFLICT UPDATE.
-        for row in rows:
-            row.vector = vector_of(row)
-        fields.append("vector")
-    SearchDocument.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["model"], update_fields=fields
-    )
+        upsert_postgres(rows)
+    else:
+        SearchDocument.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["model"], update_fields=UPDATE_FIELDS
+        )
     if add_terms:
         terms = {term for row in rows for term in public_terms_of(row)}
         SearchTerm.objects.bulk_create(
@@ -303,11 +299,61 @@ def _replace_vocabulary(words: Counter[str]) -> None:
         SearchTerm.objects.bulk_create(terms, batch_size=2000)
 
 
-def vector_of(row: SearchDocument) -> CombinedExpression:
-    config = text_config()
-    return (
-        SearchVector(Value(row.names_text), weight="A", config=config)
-        + SearchVector(Value(row.summary_text), weight="B", config=config)
-        + SearchVector(Value(row.schema_text), weight="C", config=config)
-        + SearchVector(Value(row.readme_text), weight="D", config=config)
+# Column -> the array type its values are sent as (one array per column, unnested).
+_ARRAYS: Final = {
+    "model_id": "bigint[]",
+    "owner_id": "bigint[]",
+    "owner_name": "text[]",
+    "name": "text[]",
+    "full_name": "text[]",
+    "visibility": "text[]",
+    "hardware": "text[]",
+    "tags": "jsonb[]",
+    "collections": "jsonb[]",
+    "input_kinds": "jsonb[]",
+    "output_kinds": "jsonb[]",
+    "names_text": "text[]",
+    "summary_text": "text[]",
+    "schema_text": "text[]",
+    "readme_text": "text[]",
+    "run_count": "bigint[]",
+    "runs_7d": "bigint[]",
+    "quality": "float8[]",
+    "updated_at": "timestamptz[]",
+    "indexed_at": "timestamptz[]",
+}
+# The weighted tsvector, computed by PostgreSQL from the text columns of the same row.
+_VECTOR: Final = " || ".join(
+    f"setweight(to_tsvector(%s::regconfig, coalesce(v.{column}, '')), '{weight}')"
+    for column, weight in (
+        ("names_text", "A"),
+        ("summary_text", "B"),
+        ("schema_text", "C"),
+        ("readme_text", "D"),
     )
+)
+
+
+def upsert_postgres(rows: list[SearchDocument]) -> None:
+    """Insert or update rows in one statement: each column sent as one array and the
+    vector computed in the same INSERT ... SELECT (no per-row SQL to build)."""
+    columns = list(_ARRAYS)
+    sources = ", ".join(f"%s::{kind}" for kind in _ARRAYS.values())
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*columns[1:], "vector"])
+    table = SearchDocument._meta.db_table
+    # Only fixed identifiers are interpolated; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}, vector) "  # noqa: S608
+        f"SELECT v.*, {_VECTOR} FROM unnest({sources}) AS v({', '.join(columns)}) "
+        f"ON CONFLICT (model_id) DO UPDATE SET {updates}"
+    )
+    values: list[Any] = []
+    for column, kind in _ARRAYS.items():
+        attribute = "model_id" if column == "model_id" else column
+        cells = [getattr(row, attribute) for row in rows]
+        if kind == "jsonb[]":
+            cells = [Jsonb(cell) for cell in cells]
+        values.append(cells)
+    config = text_config()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [config, config, config, config, *values])

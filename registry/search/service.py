@@ -50,6 +50,7 @@ class SearchResult:
     offset: int = 0
     backend: str = "database"  # the backend that answered
     fallback_reason: str = ""  # why the database answered instead of the configured one
+    facets_approximate: bool = False  # facet counts are estimates (a broad query)
 
     @property
     def has_more(self) -> bool:
@@ -112,6 +113,7 @@ def search_models(
         offset=query.offset,
         backend=used,
         fallback_reason=fallback_reason,
+        facets_approximate=hits.facets_approximate,
     )
 
 

@@ -171,3 +171,11 @@ def test_explore_rows_hold_featured_collections_trending_and_recent(user: Any) -
     assert secret not in explore(user=None).featured
     assert secret in explore(user=user).featured
     assert featured in explore(user=user).featured
+
+
+def test_filter_menus_mark_estimated_counts() -> None:
+    from catalog.browse import _menus
+
+    counts = {"input": [("image", 1200)]}
+    assert ("image", "image (~1200)") in _menus(counts, approximate=True)["input"]
+    assert ("image", "image (1200)") in _menus(counts)["input"]

@@ -127,6 +127,7 @@ def test_search_answers_in_replicates_shape_with_metadata(api: Any, make_model: 
     assert body["total"] == 1
     assert body["facets"]["tag"] == [{"value": "audio", "count": 1}]
     assert body["facets"]["input"] == [{"value": "audio", "count": 1}]
+    assert body["facets_approximate"] is False  # one match: counted exactly
     assert body["sort"] == "relevance" and body["next"] is None
 
 

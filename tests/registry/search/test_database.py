@@ -239,3 +239,74 @@ def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
         "a/tool-4",
         "a/tool-3",
     ]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="facet sampling is PostgreSQL's")
+def test_a_broad_query_estimates_its_facets_from_a_sample_and_says_so(
+    make_model: MakeModel, monkeypatch: Any
+) -> None:
+    from registry.search import database
+
+    make_model("a/one", "tool", tags=["vision"])
+    make_model("a/two", "tool", tags=["vision"])
+    make_model("b/three", "tool", tags=["audio"], visibility="private")
+    make_model("b/four", "tool", tags=["audio"])
+    monkeypatch.setattr(database, "TOTAL_CAP", 3)
+    # The whole table as the sample: the estimates are then the exact counts, filters,
+    # visibility and the disjunctive counts included.
+    monkeypatch.setattr(database.PostgresSearch, "sample_percent", lambda self, total: 100.0)
+    result = search_models(user=None, text="tool", filters={"tag": ["vision"]})
+    assert result.facets_approximate
+    assert {(v.value, v.count) for v in result.facets["tag"]} == {("vision", 2), ("audio", 1)}
+    assert [(v.value, v.count) for v in result.facets["owner"]] == [("a", 2)]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="facet sampling is PostgreSQL's")
+def test_facets_are_sampled_only_past_the_total_cap_in_a_table_larger_than_the_sample(
+    make_model: MakeModel, monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    from registry.search import database
+
+    for i in range(4):
+        make_model(f"a/tool-{i}", "tool")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registry_searchdocument")
+    backend = database.PostgresSearch("default")
+    assert backend.sample_percent(database.TOTAL_CAP - 1) is None
+    assert backend.sample_percent(database.TOTAL_CAP) is None  # 4 rows: count them all
+    monkeypatch.setattr(database, "FACET_SAMPLE_ROWS", 2)
+    assert backend.sample_percent(database.TOTAL_CAP) == 50.0
+    assert not search_models(user=None, text="tool").facets_approximate
+
+
+def test_estimated_counts_keep_two_significant_digits() -> None:
+    from registry.search.database import estimate
+
+    assert [estimate(v) for v in (7.4, 99.6, 456.0, 1234.0, 98765.0)] == [7, 100, 460, 1200, 99000]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the tsvector is PostgreSQL's")
+def test_the_vector_weighs_names_a_and_the_description_b_and_follows_updates(
+    make_model: MakeModel,
+) -> None:
+    from django.db import connection
+
+    model = make_model("openai/whisper", "Speech recognition")
+
+    def lexemes(weights: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT ts_filter(vector, %s::"char"[])::text FROM registry_searchdocument '
+                "WHERE model_id = %s",
+                [weights, model.pk],
+            )
+            return str(cursor.fetchone()[0])
+
+    assert "'whisper':" in lexemes("{a}") and "'speech':" not in lexemes("{a}")
+    assert "'speech':" in lexemes("{b}")
+    model.description = "Transcribes audio"
+    model.save()
+    search.index_model(model.pk)
+    assert "'transcrib':" in lexemes("{b}") and "'speech':" not in lexemes("{b}")

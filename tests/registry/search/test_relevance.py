@@ -8,7 +8,6 @@ transaction rolled back at the end.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,10 +96,9 @@ EXACT = ["stability-ai/sdxl", "cjwbw/demucs", "google-research/frame-interpolati
 @pytest.fixture(scope="module")
 def catalog(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, float]]:
     with django_db_blocker.unblock(), transaction.atomic():
-        started = time.perf_counter()
         synthetic.load(synthetic.generate(CATALOG_SIZE, seed=11))
         documents.rebuild_all()
-        yield {"load_seconds": time.perf_counter() - started}
+        yield {}
         transaction.set_rollback(True)
 
 
@@ -135,7 +133,3 @@ def test_private_models_of_the_catalog_never_show_to_anonymous_people(
     public = MLModel.objects.filter(visibility="public").count()
     assert result.total == min(public, TOTAL_CAP)  # totals stop counting at the cap
     assert sum(v.count for v in result.facets["hardware"]) == public  # facets do not
-
-
-def test_the_catalog_loads_quickly(catalog: dict[str, float]) -> None:
-    assert catalog["load_seconds"] < 20
