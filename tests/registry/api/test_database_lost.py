@@ -116,7 +116,7 @@ WRITES = {
         "POST",
         "/v1/models",
         {"json": NEW_MODEL},
-        b'"registry_searchdocument"',
+        b"registry_searchdocument",
         False,
     ),
     "prediction create, after its row": (
