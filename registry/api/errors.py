@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -125,3 +126,11 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 def api_server_error(request: HttpRequest) -> JsonResponse:
     return problem_response(500, "The server failed to handle this request.")
+
+
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """What Django itself refuses before a view runs (a body over `DATA_UPLOAD_MAX_MEMORY_SIZE`,
+    too many fields, a suspicious file name), as problem+json rather than an HTML page."""
+    if isinstance(exception, RequestDataTooBig):
+        return problem_response(413, "The request body is too large.")
+    return problem_response(400, "The request could not be read.")

@@ -3,7 +3,7 @@ answers it can give, so that clients (and schemathesis) can rely on the document
 
 The usual ones follow from the operation itself (401 anywhere: a wrong token is refused
 even where anonymous reads are allowed; 404 with path parameters; 422 with query or header
-parameters; 400, 415 and 422 with a body); a view adds its own with `@problems(403, 409)`.
+parameters; 400, 413, 415 and 422 with a body); a view adds its own with `@problems(403, 409)`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class VitrineAutoSchema(AutoSchema):
         if locations - {"path"}:
             codes.add(422)
         if self.method in WITH_BODY and "requestBody" in operation:
-            codes.update({400, 415, 422})
+            codes.update({400, 413, 415, 422})
         handler = getattr(self.view, self.method.lower(), None)
         codes.update(getattr(handler, "problems", ()))
         return codes
