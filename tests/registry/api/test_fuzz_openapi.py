@@ -11,6 +11,8 @@ Nothing is built or run: task workers are not started, so builds and predictions
 fuzzer creates are stored and queued (`TASK_BACKEND=database`) and stay there.
 
 `VITRINE_FUZZ_EXAMPLES` sets the examples per operation (`make fuzz` runs many more).
+One test drives Hypothesis per operation itself: schemathesis' `from_fixture(...).parametrize()`
+reads `Node._nodeid`, which pytest 9.2 no longer has (schemathesis 4.32.5).
 """
 
 from __future__ import annotations
