@@ -11,10 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
+from django.utils.text import get_valid_filename
 
 from registry import selectors
 from registry.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
@@ -52,7 +54,7 @@ def file_create(
             raise InvalidInput.single("metadata", "Must be a JSON object.") from e
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput.single("metadata", "Must be a JSON object.")
-    name = (filename or upload.name or "file").replace("/", "_")[:255]
+    name = _display_name(filename or upload.name or "")
     sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     for chunk in upload.chunks():
         sha256.update(chunk)
@@ -69,10 +71,24 @@ def file_create(
         md5=md5.hexdigest(),
         metadata=metadata or {},
     )
-    file.content.save(f"{file.pk}/{name}", upload, save=False)
+    file.content.save(f"{file.pk}/{_storage_name(name)}", upload, save=False)
     with removed_unless_recorded(file.content), transaction.atomic():
         file.save(force_insert=True)
     return file
+
+
+def _display_name(raw: str) -> str:
+    """The name as given, minus what has no place in a name or a header (`/`, controls)."""
+    name = "".join(c for c in raw if c.isprintable()).replace("/", "_").strip()[:255]
+    return name or "file"
+
+
+def _storage_name(name: str) -> str:
+    # Storage names keep only letters, digits, `-_.`; a name with none of them is "file".
+    try:
+        return get_valid_filename(name)
+    except SuspiciousFileOperation:
+        return "file"
 
 
 def file_list(*, owner: User) -> QuerySet[File]:

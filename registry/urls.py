@@ -11,7 +11,12 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from registry import health, internal_views
-from registry.api.errors import api_database_unavailable, api_not_found, api_server_error
+from registry.api.errors import (
+    api_bad_request,
+    api_database_unavailable,
+    api_not_found,
+    api_server_error,
+)
 from registry.errors import database_unavailable
 
 urlpatterns = [
@@ -39,6 +44,14 @@ if settings.SERVE_MEDIA:
         )
     )
 urlpatterns.append(path("", include(("catalog.urls", "catalog"), namespace="catalog")))
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/v1/"):
+        return api_bad_request(request, exception)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)  # type: ignore[arg-type]
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -154,3 +155,11 @@ def api_database_unavailable(request: HttpRequest) -> JsonResponse:
     response = problem_response(503, DATABASE_UNAVAILABLE_DETAIL)
     response["Retry-After"] = DATABASE_RETRY_AFTER
     return response
+
+
+def api_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """What Django itself refuses before a view runs (a body over `DATA_UPLOAD_MAX_MEMORY_SIZE`,
+    too many fields, a suspicious file name), as problem+json rather than an HTML page."""
+    if isinstance(exception, RequestDataTooBig):
+        return problem_response(413, "The request body is too large.")
+    return problem_response(400, "The request could not be read.")

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from registry import files, selectors
 from registry.api.errors import problem_response
-from registry.api.schema import problems
 from registry.api.serializers import FileCreateSerializer, FileSerializer
 from registry.api.views import ApiView, signed_in
 from registry.inference import internal
@@ -31,7 +30,6 @@ class FileListView(ApiView):
         request={"multipart/form-data": FileCreateSerializer},
         responses={201: FileSerializer},
     )
-    @problems(413)
     def post(self, request: Request) -> Response:
         data = FileCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -190,7 +190,7 @@ class VersionListView(ApiView):
         },
         responses={202: BuildSerializer},
     )
-    @problems(403, 413)
+    @problems(403)
     def post(self, request: Request, owner: str, name: str) -> Response:
         from registry.api.builds import publish
 

@@ -324,3 +324,21 @@ def test_a_cursor_that_does_not_decode_is_a_422_naming_the_cursor(api: Any) -> N
     response = api.get("/v1/models", {"cursor": "abc"})  # not base64
     assert response.status_code == 422
     assert response.json()["invalid_fields"][0]["field"] == "cursor"
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(auth_api: Any, settings: Any) -> None:
+    # Django refuses it before the view runs; that was an HTML page, not problem+json.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"owner": "alice", "name": "big", "description": "x" * 2000}
+    response = auth_api.post("/v1/models", body, format="multipart")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert not MLModel.objects.filter(name="big").exists()
+
+
+def test_too_many_form_fields_is_a_400_problem(auth_api: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    body = {f"field{n}": "x" for n in range(10)}
+    response = auth_api.post("/v1/models", body, format="multipart")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
