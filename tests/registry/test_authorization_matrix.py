@@ -16,13 +16,15 @@ The policy (README, "Who sees what"):
 
 Actors: `anonymous`, `other` (a signed-in stranger), `member` (a member of the
 organization `acme` that owns the models it is tested against), `owner` (the user
-`alice`, who owns the models she is tested against in her own namespace) and `staff`.
-`{ns}` is the namespace of the actor's subjects: `acme` for the member, `alice` for the
-rest; the member is the one who made acme's models, runs, files and builds, as alice made
-hers. In each namespace: `sunbeam` (public) and `moonlit` (private), each with a version,
-an example and a build; predictions `own` (the namespace's creator, not shared), `shared`
-(shared), `hidden` (of the private model) and `stranger` (someone else's, not shared, on
-the public model); and a file the creator uploaded.
+`alice`, who owns the models she is tested against in her own namespace) and `staff`;
+and `outsider`, the stranger again against acme's models, expected to fare as `other`.
+`{ns}` is the namespace of the actor's subjects: `acme` for the member and the outsider,
+`alice` for the rest; the member is the one who made acme's models, runs, files and
+builds, as alice made hers. In each namespace: `sunbeam` (public) and `moonlit`
+(private), each with a version, an example and a build; predictions `own` (the
+namespace's creator, not shared), `shared` (shared), `hidden` (of the private model) and
+`stranger` (someone else's, not shared, on the public model); and a file the creator
+uploaded.
 
 Outcomes: an HTTP status, or for lists and search `present`/`absent` (whether the
 subject is in the answer), or for webhooks `own` (the payload carries only the
@@ -212,6 +214,11 @@ CELLS = [
     Cell(actor, row[0], row[1], row[2], row[3 + i])
     for row in MATRIX
     for i, actor in enumerate(ACTORS)
+] + [
+    # The other user again, against the organization's models (not a member of it): the
+    # same outcomes as against another user's models.
+    Cell("outsider", row[0], row[1], row[2], row[3 + ACTORS.index("other")])
+    for row in MATRIX
 ]
 
 
@@ -224,7 +231,7 @@ class World:
     names: dict[str, dict[str, str]]  # namespace -> placeholder -> value
 
     def namespace_of(self, actor: str) -> str:
-        return "acme" if actor == "member" else "alice"
+        return "acme" if actor in ("member", "outsider") else "alice"
 
     def fill(self, text: str, actor: str) -> str:
         ns = self.namespace_of(actor)
@@ -303,7 +310,14 @@ def _world() -> World:
         "alice": _namespace(alice.owner, alice, stranger),
         "acme": _namespace(acme, bob, stranger),
     }
-    users = {"anonymous": None, "other": mallory, "member": bob, "owner": alice, "staff": staff}
+    users = {
+        "anonymous": None,
+        "other": mallory,
+        "outsider": mallory,
+        "member": bob,
+        "owner": alice,
+        "staff": staff,
+    }
     return World(users=users, names=names)
 
 
@@ -454,7 +468,7 @@ def test_authorization_matrix(world: World, cell: Cell, settings: Any) -> None:
 
 def test_every_actor_has_an_outcome_in_every_row() -> None:
     assert all(len(row) == 3 + len(ACTORS) for row in MATRIX)
-    assert len(CELLS) == len(MATRIX) * len(ACTORS)
+    assert len(CELLS) == len(MATRIX) * (len(ACTORS) + 1)
     subjects = {row[0] for row in MATRIX}
     assert subjects == {
         "public model",
