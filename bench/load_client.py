@@ -1,7 +1,8 @@
 """A load client, run as its own process so that it does not share an interpreter (or a
-GIL) with what it measures: `concurrency` clients, each with its own keep-alive
-connection, send one request after another for `duration` seconds (or until `requests`
-were sent) and the process prints what they saw as JSON.
+GIL) with what it measures: `concurrency` clients (threads, each with its own keep-alive
+`httpx.Client`; asyncio + httpx stalled for seconds per request at this concurrency) send
+one request after another for `duration` seconds (or until `requests` were sent) and the
+process prints what they saw as JSON.
 
     python -m bench.load_client --url http://127.0.0.1:8000 --path /v1/account \
         --header "Authorization: Bearer …" --concurrency 32 --duration 10
@@ -12,10 +13,10 @@ were sent) and the process prints what they saw as JSON.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,76 +47,70 @@ class LoadResult:
         return self.count(status) / self.elapsed if self.elapsed else 0.0
 
 
-async def _client(
-    http: httpx.AsyncClient,
-    request: dict[str, Any],
+def _client(
+    args: argparse.Namespace,
+    headers: dict[str, str],
+    body: bytes | None,
     stop_at: float,
     budget: list[int],
-    latencies: list[float],
-    statuses: Counter[int],
-    ids: list[str],
-    answers: Counter[str],
-    errors: list[str],
+    lock: threading.Lock,
+    seen: dict[str, Any],
 ) -> None:
-    while time.monotonic() < stop_at and budget[0] != 0:
-        budget[0] -= 1
-        started = time.perf_counter()
-        try:
-            response = await http.request(
-                request["method"], request["path"], content=request["body"]
-            )
-        except httpx.HTTPError as e:
-            errors.append(f"{type(e).__name__}: {e}")
-            statuses[0] += 1
-            continue
-        latencies.append((time.perf_counter() - started) * 1000)
-        statuses[response.status_code] += 1
-        if response.status_code < 300 and request["collect_ids"]:
-            answer = response.json()
-            ids.append(str(answer.get("id")))
-            answers[str(answer.get("status"))] += 1
-        elif response.status_code >= 400 and len(errors) < 20:
-            errors.append(f"{response.status_code}: {response.text[:300]}")
+    with httpx.Client(base_url=args.url, headers=headers, timeout=args.timeout) as http:
+        while time.monotonic() < stop_at:
+            with lock:
+                if budget[0] == 0:
+                    return
+                budget[0] -= 1
+            started = time.perf_counter()
+            try:
+                response = http.request(args.method, args.path, content=body)
+            except httpx.HTTPError as e:
+                with lock:
+                    seen["errors"].append(f"{type(e).__name__}: {e}")
+                    seen["statuses"][0] += 1
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            answer = response.json() if args.ids and response.status_code < 300 else None
+            with lock:
+                seen["latencies"].append(elapsed)
+                seen["statuses"][response.status_code] += 1
+                if answer is not None:
+                    seen["ids"].append(str(answer.get("id")))
+                    seen["answers"][str(answer.get("status"))] += 1
+                elif response.status_code >= 400 and len(seen["errors"]) < 20:
+                    seen["errors"].append(f"{response.status_code}: {response.text[:300]}")
 
 
-async def _load(args: argparse.Namespace) -> dict[str, Any]:
+def _load(args: argparse.Namespace) -> dict[str, Any]:
     headers = dict(h.split(":", 1) for h in args.header)
     headers = {k.strip(): v.strip() for k, v in headers.items()}
     if args.body is not None:
         headers.setdefault("Content-Type", "application/json")
-    request = {
-        "method": args.method,
-        "path": args.path,
-        "body": args.body.encode() if args.body is not None else None,
-        "collect_ids": args.ids,
-    }
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    ids: list[str] = []
-    answers: Counter[str] = Counter()
-    errors: list[str] = []
-    n = args.concurrency
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-    async with httpx.AsyncClient(
-        base_url=args.url, headers=headers, limits=limits, timeout=args.timeout
-    ) as http:
-        started = time.monotonic()
-        stop_at = started + args.duration
-        budget = [args.requests or -1]
-        await asyncio.gather(
-            *(
-                _client(http, request, stop_at, budget, latencies, statuses, ids, answers, errors)
-                for _ in range(args.concurrency)
-            )
-        )
-        elapsed = time.monotonic() - started
+    body = args.body.encode() if args.body is not None else None
+    seen: dict[str, Any] = {
+        "latencies": [], "statuses": Counter(), "ids": [], "answers": Counter(), "errors": [],
+    }  # fmt: skip
+    lock = threading.Lock()
+    started = time.monotonic()
+    stop_at = started + args.duration
+    budget = [args.requests or -1]
+    clients = [
+        threading.Thread(target=_client, args=(args, headers, body, stop_at, budget, lock, seen))
+        for _ in range(args.concurrency)
+    ]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    elapsed = time.monotonic() - started
     return {
         "elapsed": elapsed,
-        "statuses": dict(statuses),
-        "latency": summarize(latencies),
-        "ids": ids,
-        "answers": dict(answers),
-        "errors": errors[:20],
+        "statuses": dict(seen["statuses"]),
+        "latency": summarize(seen["latencies"]),
+        "ids": seen["ids"],
+        "answers": dict(seen["answers"]),
+        "errors": seen["errors"][:20],
     }
 
 
@@ -172,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--ids", action="store_true", help="report the `id` of each answer")
     args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(_load(args))))
+    print(json.dumps(_load(args)))
     return 0
 
 
