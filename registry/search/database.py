@@ -62,6 +62,9 @@ MIN_SIMILARITY = 0.3
 # to a score (under 0.7 in practice), so a model this far down the popularity order
 # rarely makes the first page; tests/registry/search/test_relevance.py checks the cases.
 CANDIDATES = 100
+# How far down the popularity order the signature candidates of a broad query are looked
+# for ("speech to text": the most popular that take audio and return text).
+POPULAR_TIER = 3000
 SORT_COLUMNS = {
     "trending": ("runs_7d", "run_count"),
     "run_count": ("run_count",),
@@ -469,9 +472,12 @@ class PostgresSearch(SqlSearch):
         ]
         if query.intent and query.sort not in SORT_COLUMNS:
             intent, intent_params = self.intent(query.intent)
+            # Among the POPULAR_TIER most popular models only: both conditions are broad
+            # yet their overlap can be small, and this bounds what is read either way.
             branches.append(
-                f"(SELECT d.model_id FROM {self.table} d WHERE {intent} AND {where} "
-                f"ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)"
+                f"(SELECT d.model_id FROM (SELECT * FROM {self.table} "
+                f"ORDER BY quality DESC, model_id DESC LIMIT {POPULAR_TIER}) d "
+                f"WHERE {intent} AND {where} ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)"
             )
             values += [*intent_params, *params, limit]
         popular = (
