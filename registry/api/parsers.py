@@ -17,7 +17,8 @@ MAX_JSON_DEPTH = 64
 
 
 def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    """Whether a parsed JSON value nests containers deeper than `limit` (a scalar: never)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
         for child in item.values() if isinstance(item, dict) else item:
