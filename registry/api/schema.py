@@ -1,9 +1,9 @@
 """What `/v1/openapi.json` says about errors: every operation lists the problem+json
 answers it can give, so that clients (and schemathesis) can rely on the document.
 
-The usual ones follow from the operation itself (401, 429 and 503 anywhere: a wrong token
-is refused even where anonymous reads are allowed; 404 with path parameters; 422 with query
-or header parameters; 400, 413, 415 and 422 with a body); a view adds its own with
+The usual ones follow from the operation itself (400, 401, 429 and 503 anywhere: a wrong
+token is refused even where anonymous reads are allowed; 404 with path parameters; 422 with
+query or header parameters; 413, 415 and 422 with a body); a view adds its own with
 `@problems(403, 409)`.
 """
 
@@ -63,15 +63,16 @@ class VitrineAutoSchema(AutoSchema):
         return operation
 
     def _error_codes(self, operation: dict[str, Any]) -> set[int]:
-        # Anywhere: a wrong token, a rate limit (VITRINE_RATE_LIMITS), a lost database.
-        codes = {401, 429, 503}
+        # Anywhere: a URL that cannot be read (a NUL), a wrong token, a rate limit
+        # (VITRINE_RATE_LIMITS), a lost database.
+        codes = {400, 401, 429, 503}
         locations = {parameter["in"] for parameter in operation.get("parameters", [])}
         if "path" in locations:
             codes.add(404)
         if locations - {"path"}:
             codes.add(422)
         if self.method in WITH_BODY and "requestBody" in operation:
-            codes.update({400, 413, 415, 422})
+            codes.update({413, 415, 422})
         handler = getattr(self.view, self.method.lower(), None)
         codes.update(getattr(handler, "problems", ()))
         return codes

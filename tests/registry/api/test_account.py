@@ -70,7 +70,7 @@ def test_the_openapi_document_lists_each_operations_problem_answers(api: Any) ->
     document = api.get("/v1/openapi.json").json()
     for method, path, operation in _operations(document):
         responses = operation["responses"]
-        assert {"401", "429", "503"} <= set(responses), (method, path)
+        assert {"400", "401", "429", "503"} <= set(responses), (method, path)
         if "{" in path:
             assert "404" in responses, (method, path)
         if any(p["in"] == "query" for p in operation.get("parameters", [])):
