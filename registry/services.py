@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from registry import search, selectors
@@ -278,8 +277,9 @@ def model_refresh_latest_version(*, model: MLModel) -> None:
 
 
 def model_increment_run_count(*, model_id: int) -> None:
-    MLModel.objects.filter(pk=model_id).update(run_count=F("run_count") + 1)
-    search.record_run(model_id)
+    """Count one run on the model and for search, in one statement where the database
+    allows (see `search.record_run`): the last thing a run's transaction does."""
+    search.record_run(model_id, with_model=True)
 
 
 # Versions -----------------------------------------------------------------------------

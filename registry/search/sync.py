@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,21 +99,47 @@ def sync_pending(backend: SearchBackend | None = None) -> int:
         done += len(ids)
 
 
-def record_run(model_id: int, *, when: Any = None) -> None:
-    """Count one run of a model for search: per day (for trending) and on its row."""
-    day = (when or timezone.now()).date()
-    table = connection.ops.quote_name(ModelRunDay._meta.db_table)
-    with connection.cursor() as cursor:
-        # One statement, safe under concurrent runs (PostgreSQL and SQLite alike).
-        cursor.execute(
-            f"INSERT INTO {table} (model_id, day, runs) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (model_id, day) DO UPDATE SET runs = {table}.runs + 1",
-            [model_id, day],
-        )
-    SearchDocument.objects.filter(pk=model_id).update(
-        run_count=F("run_count") + 1, runs_7d=F("runs_7d") + 1
-    )
+def record_run(model_id: int, *, when: Any = None, with_model: bool = False) -> None:
+    """Count one run of a model for search: per day (for trending) and on its search row;
+    with `with_model`, on the model's own `run_count` too.
+
+    Every run of a model updates these same rows, and they stay locked until the run's
+    transaction commits, so concurrent runs of one model queue here. Call it last in the
+    transaction: on PostgreSQL the counters are one statement (one round trip, nothing
+    between taking the locks and the commit); the cache calls come before it."""
     schedule_popularity_refresh()
+    day = (when or timezone.now()).date()
+    quote = connection.ops.quote_name
+    days = quote(ModelRunDay._meta.db_table)
+    statements: list[tuple[str, list[Any]]] = [
+        (
+            f"INSERT INTO {days} (model_id, day, runs) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (model_id, day) DO UPDATE SET runs = {days}.runs + 1",
+            [model_id, day],
+        ),
+        (
+            f"UPDATE {quote(SearchDocument._meta.db_table)} "  # noqa: S608
+            "SET run_count = run_count + 1, runs_7d = runs_7d + 1 "
+            f"WHERE {quote(SearchDocument._meta.pk.column)} = %s",
+            [model_id],
+        ),
+    ]
+    if with_model:
+        statements.append(
+            (
+                f"UPDATE {quote(MLModel._meta.db_table)} "  # noqa: S608
+                f"SET run_count = run_count + 1 WHERE {quote(MLModel._meta.pk.column)} = %s",
+                [model_id],
+            )
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Data-modifying CTEs all run, to completion, whatever the main query reads.
+            ctes = ", ".join(f"c{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
+            cursor.execute(f"WITH {ctes} SELECT 1", [p for _, ps in statements for p in ps])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
 
 
 def schedule_popularity_refresh(*, daily_only: bool = False) -> None:

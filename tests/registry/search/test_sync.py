@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry import backends, search, services
@@ -123,6 +125,18 @@ def test_a_run_is_counted_per_day_and_on_the_document(make_model: MakeModel) -> 
     assert (day.day, day.runs) == (timezone.now().date(), 2)
     assert (document(model).run_count, document(model).runs_7d) == (2, 2)
     assert MLModel.objects.get(pk=model.pk).run_count == 1  # the service's own counter
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_counting_a_run_is_one_statement_after_the_cache_calls(make_model: MakeModel) -> None:
+    """Every run of a model updates the same three rows and holds them until commit: one
+    statement, nothing after it, keeps concurrent runs of a model from queueing longer."""
+    model = make_model("a/hot")
+    with CaptureQueriesContext(connection) as queries:
+        services.model_increment_run_count(model_id=model.pk)
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert MLModel.objects.get(pk=model.pk).run_count == 1
+    assert (document(model).run_count, ModelRunDay.objects.get(model=model).runs) == (1, 1)
 
 
 def test_refreshing_popularity_drops_runs_older_than_seven_days(make_model: MakeModel) -> None:
