@@ -63,7 +63,10 @@ FILE_URL = re.compile(r"^https?://[^/]+/v1/files/(?P<id>[a-z0-9]{10,32})/?$")
 DATA_URI = re.compile(
     r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I
 )
-BUSY_RETRIES = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+# Pauses between attempts while Cog answers 409. A slot is handed on as soon as a run's
+# final webhook commits, which is just before Cog hears our answer and frees the slot: so
+# retry in small steps first (exponential steps made each hand-off wait ~50-100 ms).
+BUSY_RETRIES = (0.002,) * 5 + (0.005,) * 10 + (0.01,) * 10 + (0.02,) * 10 + (0.05,) * 6
 # How often a run waiting for a busy version's slot is re-checked by its task.
 WAITING_RECHECK_SECONDS = 10.0
 
