@@ -62,6 +62,9 @@ MIN_SIMILARITY = 0.3
 # to a score (under 0.7 in practice), so a model this far down the popularity order
 # rarely makes the first page; tests/registry/search/test_relevance.py checks the cases.
 CANDIDATES = 100
+# Below this many documents every match is ranked: reading a few thousand rows in index
+# order (the signature candidates) costs more than ranking a small catalog's matches.
+BOUNDED_FROM = 20_000
 # How far down the popularity order the signature candidates of a broad query are looked
 # for ("speech to text": the most popular that take audio and return text).
 POPULAR_TIER = 3000
@@ -440,6 +443,8 @@ class PostgresSearch(SqlSearch):
         TOTAL_CAP without being read."""
         if match is None:
             return self.ordered_hits(query)
+        if self.table_rows() < BOUNDED_FROM:
+            return super().hits(query, match)
         limit = CANDIDATES + query.offset + query.limit
         ranked = self.ranked(query, match, candidates=self.candidates(query, match, limit))
         if ranked is not None and ranked[1] < limit:
@@ -484,13 +489,17 @@ class PostgresSearch(SqlSearch):
             values,
         )
 
-    def sample_percent(self, total: int) -> float | None:
-        if total < TOTAL_CAP:
-            return None
+    def table_rows(self) -> float:
+        """About how many rows the search table has (as of its last ANALYZE; -1 before)."""
         with connections[self.using].cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.table])
             row = cursor.fetchone()
-        rows = float(row[0]) if row else -1
+        return float(row[0]) if row else -1.0
+
+    def sample_percent(self, total: int) -> float | None:
+        if total < TOTAL_CAP:
+            return None
+        rows = self.table_rows()
         if rows <= FACET_SAMPLE_ROWS:  # small, or never analyzed (-1)
             return None
         return round(100 * FACET_SAMPLE_ROWS / rows, 3)

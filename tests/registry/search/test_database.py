@@ -228,6 +228,7 @@ def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
     from registry.search import database
 
     monkeypatch.setattr(database, "CANDIDATES", 1)
+    monkeypatch.setattr(database, "BOUNDED_FROM", 0)
     for i in range(6):
         make_model(f"a/tool-{i}", "A handy tool", runs=10**i)
     make_model("b/tool", "Unknown")
