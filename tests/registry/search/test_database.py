@@ -228,6 +228,7 @@ def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
     from registry.search import database
 
     monkeypatch.setattr(database, "CANDIDATES", 1)
+    monkeypatch.setattr(database, "BOUNDED_FROM", 0)
     for i in range(6):
         make_model(f"a/tool-{i}", "A handy tool", runs=10**i)
     make_model("b/tool", "Unknown")
@@ -310,3 +311,16 @@ def test_the_vector_weighs_names_a_and_the_description_b_and_follows_updates(
     model.save()
     search.index_model(model.pk)
     assert "'transcrib':" in lexemes("{b}") and "'speech':" not in lexemes("{b}")
+
+
+@pytest.mark.skipif(not on_postgres(), reason="counts PostgreSQL's statements")
+def test_a_word_search_with_facets_takes_six_queries_whatever_the_page_holds(
+    make_model: MakeModel, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.SEARCH_FACETS_CACHE_SECONDS = 0
+    for i in range(8):
+        make_model(f"a/tool-{i}", "A handy tool", tags=["util", f"t{i}"])
+    # Known word, table size, ranked page with total, facets, models, their tags.
+    with django_assert_num_queries(6):
+        result = search_models(user=None, text="tool")
+    assert len(result.models) == 8 and result.facets["tag"][0].count == 8

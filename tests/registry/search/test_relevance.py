@@ -102,6 +102,15 @@ def catalog(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
         transaction.set_rollback(True)
 
 
+@pytest.fixture(autouse=True)
+def bounded_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rank as a large catalog does (only the candidates of broad queries), so that the
+    cases check what 100k models get; a catalog this small would rank every match."""
+    from registry.search import database
+
+    monkeypatch.setattr(database, "BOUNDED_FROM", 0)
+
+
 def top(text: str, n: int = 3) -> list[str]:
     return [model.full_name for model in search_models(user=None, text=text, limit=n).models]
 
