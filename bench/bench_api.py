@@ -10,7 +10,7 @@ Figures, each beside a baseline measured in the same run:
 - schema lookup `GET /v1/models/{o}/{n}/versions/{id}`, with and without
   `If-None-Match`: throughput and p50/p99 under `wrk` (a separate process, 16 keep-alive
   connections) vs `GET /v1/_ping`, a zero-query DRF view on the same server (bench/urls.py);
-- mixed load: 50 concurrent clients (bench/loadgen.py, asyncio + httpx in a separate
+- mixed load: 50 concurrent clients (bench/load_client.py, threads in a separate
   process) looking up schemas, searching and creating predictions of a real Cog model:
   errors, p50/p99, and the model's run count afterwards vs the creates answered 201.
 
@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from bench.common import BenchContext, Figure
+from bench.load_client import run_plan
 from bench.stack import PYTHON, ROOT, Stack, wait_build
 from registry import archives
 
@@ -246,13 +247,7 @@ def _load_figures(stack: Stack, ctx: BenchContext, token: str, label: str) -> li
              "json": {"version": version, "input": {"text": "load"}}},
         ],
     }  # fmt: skip
-    plan_path = stack.scratch / "load-plan.json"
-    plan_path.write_text(json.dumps(plan))
-    result = subprocess.run(
-        [PYTHON, "-m", "bench.loadgen", str(plan_path)],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=plan["seconds"] + 300,
-    )  # fmt: skip
-    load = json.loads(result.stdout.strip().splitlines()[-1])
+    load = run_plan(plan)
     after = _python(stack, "run-count", "bench/hello")
     kinds = load["kinds"]
     created = kinds["prediction create"]["statuses"].get("201", 0)
