@@ -56,7 +56,7 @@ FACET_COLUMNS: dict[str, tuple[str, bool]] = {
 FACET_SAMPLE_ROWS = 5000
 # How alike (pg_trgm similarity) a catalog word must be to replace a misspelled one.
 MIN_SIMILARITY = 0.3
-# A query matching TOTAL_CAP models or more ranks only this many of its most popular (or,
+# In a large catalog (BOUNDED_FROM) a query ranks only this many of its most popular (or,
 # sorted otherwise, first) matches beyond the page, plus those named like the query and
 # the most popular with the signature its words ask for. Text relevance adds less than 1
 # to a score (under 0.7 in practice), so a model this far down the popularity order
@@ -197,11 +197,7 @@ class SqlSearch:
         return dict(facets), bool(approximate)
 
     def where(
-        self,
-        query: SearchQuery,
-        match: TextMatch | None,
-        *,
-        filters: bool = True,
+        self, query: SearchQuery, match: TextMatch | None, *, filters: bool = True
     ) -> Fragment:
         if query.owner_ids:
             parts, params = self.visible_to(query.owner_ids)
