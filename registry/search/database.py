@@ -439,7 +439,7 @@ class PostgresSearch(SqlSearch):
         TOTAL_CAP without being read."""
         if match is None:
             return self.ordered_hits(query)
-        if self.table_rows() < BOUNDED_FROM:
+        if not self.ranks_candidates():
             return super().hits(query, match)
         limit = CANDIDATES + query.offset + query.limit
         ranked = self.ranked(query, match, candidates=self.candidates(query, match, limit))
@@ -484,6 +484,9 @@ class PostgresSearch(SqlSearch):
             f"popular AS MATERIALIZED ({popular}), candidates AS ({' UNION '.join(branches)})",
             values,
         )
+
+    def ranks_candidates(self) -> bool:
+        return self.table_rows() >= BOUNDED_FROM
 
     def table_rows(self) -> float:
         """About how many rows the search table has (as of its last ANALYZE; -1 before)."""
