@@ -56,7 +56,7 @@ FACET_COLUMNS: dict[str, tuple[str, bool]] = {
 FACET_SAMPLE_ROWS = 5000
 # How alike (pg_trgm similarity) a catalog word must be to replace a misspelled one.
 MIN_SIMILARITY = 0.3
-# A query matching TOTAL_CAP models or more ranks only this many of its most popular (or,
+# In a large catalog (BOUNDED_FROM) a query ranks only this many of its most popular (or,
 # sorted otherwise, first) matches beyond the page, plus those named like the query and
 # the most popular with the signature its words ask for. Text relevance adds less than 1
 # to a score (under 0.7 in practice), so a model this far down the popularity order
@@ -198,11 +198,7 @@ class SqlSearch:
         return dict(facets), bool(approximate)
 
     def where(
-        self,
-        query: SearchQuery,
-        match: TextMatch | None,
-        *,
-        filters: bool = True,
+        self, query: SearchQuery, match: TextMatch | None, *, filters: bool = True
     ) -> Fragment:
         params: list[Any]
         if query.sees_everything:
@@ -447,7 +443,7 @@ class PostgresSearch(SqlSearch):
         TOTAL_CAP without being read."""
         if match is None:
             return self.ordered_hits(query)
-        if self.table_rows() < BOUNDED_FROM:
+        if not self.ranks_candidates():
             return super().hits(query, match)
         limit = CANDIDATES + query.offset + query.limit
         ranked = self.ranked(query, match, candidates=self.candidates(query, match, limit))
@@ -492,6 +488,9 @@ class PostgresSearch(SqlSearch):
             f"popular AS MATERIALIZED ({popular}), candidates AS ({' UNION '.join(branches)})",
             values,
         )
+
+    def ranks_candidates(self) -> bool:
+        return self.table_rows() >= BOUNDED_FROM
 
     def table_rows(self) -> float:
         """About how many rows the search table has (as of its last ANALYZE; -1 before)."""

@@ -349,8 +349,7 @@ def upsert_postgres(rows: list[SearchDocument]) -> None:
     )
     values: list[Any] = []
     for column, kind in _ARRAYS.items():
-        attribute = "model_id" if column == "model_id" else column
-        cells = [getattr(row, attribute) for row in rows]
+        cells = [getattr(row, column) for row in rows]
         if kind == "jsonb[]":
             cells = [Jsonb(cell) for cell in cells]
         values.append(cells)

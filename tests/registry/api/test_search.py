@@ -92,8 +92,8 @@ def test_query_models_takes_the_same_number_of_queries_for_2_and_20_results(
     for i in range(2, 20):
         make_model(f"a/tool-{i}", "A tool", tags=["util"])
     assert count() == few
-    # token, owners of the viewer, known word?, hits, models, tags
-    assert few <= 6
+    # token, owners of the viewer, known word?, table size, hits, models, tags
+    assert few <= 7
 
 
 # GET /v1/search -----------------------------------------------------------------------
@@ -193,8 +193,9 @@ def test_search_takes_the_same_number_of_queries_for_2_and_20_results(
     for i in range(2, 20):
         make_model(f"a/tool-{i}", "A tool", tags=["util"])
     assert count() == few
-    # known word?, hits, facets (+ cache key), models, tags, collections, their models
-    assert few <= 8
+    # known word?, table size, hits, facets (+ cache key), models, tags, collections,
+    # their models
+    assert few <= 9
 
 
 def test_the_replicate_client_searches_with_query(

@@ -225,14 +225,19 @@ def test_facet_counts_are_cached_until_a_document_changes(
 def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
     make_model: MakeModel, monkeypatch: Any
 ) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from registry.search import database
 
     monkeypatch.setattr(database, "CANDIDATES", 1)
-    monkeypatch.setattr(database, "BOUNDED_FROM", 0)
+    monkeypatch.setattr(database.PostgresSearch, "ranks_candidates", lambda self: True)
     for i in range(6):
         make_model(f"a/tool-{i}", "A handy tool", runs=10**i)
     make_model("b/tool", "Unknown")
-    result = search_models(user=None, text="tool", limit=2)
+    with CaptureQueriesContext(connection) as statements:
+        result = search_models(user=None, text="tool", limit=2)
+    assert any("candidates AS" in s["sql"] for s in statements.captured_queries)
     # Three candidates (two for the page, one beyond) and the exact name; all counted.
     assert names(result) == ["b/tool", "a/tool-5"]
     assert result.total == 7

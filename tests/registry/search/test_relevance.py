@@ -108,7 +108,7 @@ def bounded_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
     cases check what 100k models get; a catalog this small would rank every match."""
     from registry.search import database
 
-    monkeypatch.setattr(database, "BOUNDED_FROM", 0)
+    monkeypatch.setattr(database.PostgresSearch, "ranks_candidates", lambda self: True)
 
 
 def top(text: str, n: int = 3) -> list[str]:
