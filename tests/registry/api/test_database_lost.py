@@ -126,12 +126,20 @@ WRITES = {
         b'INSERT INTO "registry_prediction" ',
         True,
     ),
-    "prediction create, at the run count": (
+    # The run counters are one statement on PostgreSQL (the model's, per day, search's).
+    "prediction create, at the run counts": (
         "POST",
         "/v1/predictions",
         {"json": {"version": "alice/hello", "input": {"text": "Alice"}}},
-        b'UPDATE "registry_model" SET "run_count"',
+        b"registry_modelrunday",
         False,
+    ),
+    "prediction create, after the run counts": (
+        "POST",
+        "/v1/predictions",
+        {"json": {"version": "alice/hello", "input": {"text": "Alice"}}},
+        b"registry_modelrunday",
+        True,
     ),
     "version publish, at the build row": (
         "POST",
