@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 T = TypeVar("T")
 
@@ -41,6 +41,18 @@ def _wake(key: str) -> None:
         waiters = list(_events.get(key, ()))
     for event in waiters:
         event.set()
+
+
+def notify_on_commit(key: str) -> None:
+    """`notify(key)` once the current transaction commits. Inside one, on PostgreSQL, the
+    NOTIFY is sent now: PostgreSQL delivers it at commit (and drops it on rollback), so it
+    costs no commit of its own; waiters here wake after commit."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+        transaction.on_commit(lambda: _wake(key))
+    else:
+        transaction.on_commit(lambda: notify(key))
 
 
 def notify(key: str) -> None:

@@ -416,22 +416,24 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
         "completed_at": now,
         "last_event_at": now,
     }
-    recorded = Prediction.objects.filter(
-        pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
-    ).update(**fields)
-    _free_slot(instance.pk, prediction.version_id)
-    if not recorded:  # canceled while it ran: the answer comes too late to keep
-        return
-    for name, value in fields.items():
-        setattr(prediction, name, value)
-    if status == Prediction.Status.SUCCEEDED:
-        _learn_predict_time(prediction.version_id, fields["metrics"])
-    happened = {"start", "completed"}
-    if fields["output"] is not None:
-        happened.add("output")
-    if fields["logs"]:
-        happened.add("logs")
-    _after_change(prediction, happened)
+    # One transaction (one commit, with its NOTIFY) for the answer, the slot and the timing.
+    with transaction.atomic():
+        recorded = Prediction.objects.filter(
+            pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
+        ).update(**fields)
+        _free_slot(instance.pk, prediction.version_id)
+        if not recorded:  # canceled while it ran: the answer comes too late to keep
+            return
+        for name, value in fields.items():
+            setattr(prediction, name, value)
+        if status == Prediction.Status.SUCCEEDED:
+            _learn_predict_time(prediction.version_id, fields["metrics"])
+        happened = {"start", "completed"}
+        if fields["output"] is not None:
+            happened.add("output")
+        if fields["logs"]:
+            happened.add("logs")
+        _after_change(prediction, happened)
 
 
 def _free_slot(instance_id: int | None, version_id: str | None) -> None:
@@ -635,11 +637,8 @@ def apply_cog_update(
 
 
 def _after_change(prediction: Prediction, sent: set[str]) -> None:
-    def after_commit() -> None:
-        events.notify(events.prediction_key(prediction.pk))
-        webhooks.schedule(prediction, sent)
-
-    transaction.on_commit(after_commit)
+    events.notify_on_commit(events.prediction_key(prediction.pk))
+    transaction.on_commit(lambda: webhooks.schedule(prediction, sent))
 
 
 def finish(
