@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import DataError, models
+from django.db import models
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -70,16 +70,6 @@ class VitrineCursorPagination(CursorPagination):
         try:
             field.run_validators(field.to_python(position))
         except ValidationError:
-            raise InvalidInput.single("cursor", INVALID_CURSOR) from None
-
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (ValueError, TypeError, OverflowError, ValidationError, DataError):
-            # A cursor decodes, but its position does not fit the ordering field (a
-            # hand-made cursor): the query cannot be built or run.
-            if not request.query_params.get(self.cursor_query_param):
-                raise
             raise InvalidInput.single("cursor", INVALID_CURSOR) from None
 
     def get_paginated_response(self, data: Any) -> Response:
