@@ -5,7 +5,6 @@ viewer may do with a prediction, how its input is shown, and how often live part
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,12 +19,11 @@ from django.utils.datastructures import MultiValueDict
 from catalog.outputs import OutputPart, value_part
 from catalog.schemas import JSON, input_properties
 from registry import selectors
+from registry.files import FILE_URL, file_references
 from registry.inference import internal
 from registry.models import File, Prediction
 from registry.selectors import Actor
 
-# A Vitrine file URL, as the playground and the API's clients put them in an input.
-FILE_URL = re.compile(r"^https?://[^/]+/v1/files/(?P<id>[a-z0-9]{10,32})/?$")
 PENDING_KEY = "catalog:pending-run"
 FAST_POLL_SECONDS = 60
 
@@ -134,21 +132,7 @@ class InputRow:
 
 def file_ids(inputs: Iterable[JSON]) -> set[str]:
     """Ids of the Vitrine files that these inputs point at."""
-    found: set[str] = set()
-
-    def visit(value: Any) -> None:
-        if isinstance(value, str):
-            match = FILE_URL.match(value)
-            if match:
-                found.add(match["id"])
-        elif isinstance(value, list):
-            for item in value:
-                visit(item)
-
-    for value in inputs:
-        for item in value.values():
-            visit(item)
-    return found
+    return {file_id for value in inputs for _, file_id in file_references(value, "input")}
 
 
 def input_rows(

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import mimetypes
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,21 @@ from django.utils.text import get_valid_filename
 from registry import selectors
 from registry.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from registry.models import File
+
+# A Vitrine file URL, as the playground and the API's clients put them in an input.
+FILE_URL = re.compile(r"^https?://[^/]+/v1/files/(?P<id>[a-z0-9]{10,32})/?$")
+
+
+def file_references(value: Any, path: str) -> list[tuple[str, str]]:
+    """The Vitrine files a JSON value points at: (where, as `path.key.0`, file id)."""
+    if isinstance(value, str):
+        match = FILE_URL.match(value)
+        return [(path, match["id"])] if match else []
+    if isinstance(value, list):
+        return [ref for i, item in enumerate(value) for ref in file_references(item, f"{path}.{i}")]
+    if isinstance(value, dict):
+        return [ref for k, item in value.items() for ref in file_references(item, f"{path}.{k}")]
+    return []
 
 
 @contextlib.contextmanager

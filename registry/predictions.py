@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from registry import backends, events, handoff, inputs, selectors, services, webhooks
+from registry import backends, events, files, handoff, inputs, selectors, services, webhooks
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.inference import internal
 from registry.inference.base import (
@@ -59,7 +59,6 @@ logger = logging.getLogger(__name__)
 
 ACTIVE = (Prediction.Status.STARTING, Prediction.Status.PROCESSING)
 VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
-FILE_URL = re.compile(r"^https?://[^/]+/v1/files/(?P<id>[a-z0-9]{10,32})/?$")
 DATA_URI = re.compile(
     r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I
 )
@@ -171,17 +170,6 @@ def prediction_create(
     return prediction
 
 
-def _file_ids(value: Any, path: str) -> list[tuple[str, str]]:
-    if isinstance(value, str):
-        match = FILE_URL.match(value)
-        return [(path, match["id"])] if match else []
-    if isinstance(value, list):
-        return [pair for i, item in enumerate(value) for pair in _file_ids(item, f"{path}.{i}")]
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in _file_ids(item, f"{path}.{key}")]
-    return []
-
-
 def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[str]]:
     """Files uploaded to Vitrine may be used by their owner, or by anyone once a prediction
     that used them is shared (its page shows them anyway); not by guessing an id. Someone
@@ -190,7 +178,7 @@ def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[
     references = [
         (f"input.{path}", file_id)
         for key, value in cleaned.items()
-        for path, file_id in _file_ids(value, str(key))
+        for path, file_id in files.file_references(value, str(key))
     ][:100]
     if not references:
         return {}
@@ -507,7 +495,7 @@ def cog_input(prediction: Prediction) -> dict[str, Any]:
 
     def convert(value: Any) -> Any:
         if isinstance(value, str):
-            match = FILE_URL.match(value)
+            match = files.FILE_URL.match(value)
             if match:
                 file = File.objects.filter(pk=match["id"]).select_related("owner").first()
                 if file is not None:
@@ -785,6 +773,6 @@ def prediction_mark_shared(*, actor: Actor, prediction: Prediction, shared: bool
 
 def share_input_files(prediction: Prediction) -> None:
     """Files a shared prediction took as input become usable by whoever may see it."""
-    file_ids = [file_id for _, file_id in _file_ids(prediction.input, "input")]
+    file_ids = [file_id for _, file_id in files.file_references(prediction.input, "input")]
     if file_ids:
         File.objects.filter(pk__in=file_ids).update(shared=True)
