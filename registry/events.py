@@ -1,7 +1,7 @@
 """Waiting for a prediction or build to change, without a message broker.
 
-Whoever changes a prediction calls `notify(key)` after commit; a waiter in the same
-process wakes at once. On PostgreSQL the key also goes out with `NOTIFY`, and a listener
+Whoever changes a prediction calls `notify(key)` after commit (or `notify_on_commit(key)`
+within the transaction); a waiter in the same process wakes at once. On PostgreSQL the key also goes out with `NOTIFY`, and a listener
 thread in every process that has waiters wakes them: a run finished by a webhook that
 landed on another web worker (or by a task worker) is seen within a millisecond, not at
 the next re-read. Waiters still re-read the database on an interval, as a safety net
@@ -43,13 +43,17 @@ def _wake(key: str) -> None:
         event.set()
 
 
+def _send(key: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+
+
 def notify_on_commit(key: str) -> None:
     """`notify(key)` once the current transaction commits. Inside one, on PostgreSQL, the
     NOTIFY is sent now: PostgreSQL delivers it at commit (and drops it on rollback), so it
     costs no commit of its own; waiters here wake after commit."""
     if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+        _send(key)
         transaction.on_commit(lambda: _wake(key))
     else:
         transaction.on_commit(lambda: notify(key))
@@ -60,8 +64,7 @@ def notify(key: str) -> None:
     _wake(key)
     if connection.vendor == "postgresql":
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+            _send(key)
         except Exception:  # waiters re-read anyway; a lost wake-up only costs time
             logger.warning("Could not send a change notification", exc_info=True)
 
