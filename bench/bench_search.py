@@ -140,6 +140,28 @@ def _measure_baseline() -> list[float]:
     return samples
 
 
+def _vs_ilike(
+    name: str,
+    measured: dict[str, float],
+    baseline: dict[str, float],
+    pct: str,
+    notes: str,
+    extra: dict[str, Any],
+    goal: str = "",
+) -> Figure:
+    """A search percentile beside the same percentile of the ILIKE scan."""
+    return Figure(
+        name=name,
+        value=measured[pct],
+        unit="ms",
+        baseline_name="ILIKE scan",
+        baseline=baseline[pct],
+        goal=goal,
+        notes=notes,
+        extra=extra,
+    )
+
+
 def run(ctx: BenchContext) -> list[Figure]:
     _setup_django()
     from django.core.management import call_command
@@ -163,54 +185,27 @@ def run(ctx: BenchContext) -> list[Figure]:
         baseline = summarize(_measure_baseline())
         goal = "p95 <= 15 ms" if size >= 100_000 else ""
         notes = f"{len(QUERIES)} queries x {REPEAT}, page of 20 models loaded for cards"
-        for pct in ("p50", "p95"):
-            figures.append(
-                Figure(
-                    name=f"search {pct} @{label}",
-                    value=plain[pct],
-                    unit="ms",
-                    baseline_name="ILIKE scan",
-                    baseline=baseline[pct],
-                    goal=goal if pct == "p95" else "",
-                    notes=notes,
-                    extra={"search": plain, "ilike": baseline},
-                )
-            )
-        figures.append(
-            Figure(
-                name=f"search backend only p95 @{label}",
-                value=backend["p95"],
-                unit="ms",
-                baseline_name="ILIKE scan",
-                baseline=baseline["p95"],
-                notes="ids of the page and the total, no models loaded",
-                extra={"backend": backend},
-            )
+        facets_notes = (
+            "counts of all six facets computed every time (cache off); "
+            "estimated from a sample when 1000 or more models match"
         )
-        for pct in ("p50", "p95"):
-            figures.append(
-                Figure(
-                    name=f"search + facets {pct} @{label}",
-                    value=cold[pct],
-                    unit="ms",
-                    baseline_name="ILIKE scan",
-                    baseline=baseline[pct],
-                    notes="counts of all six facets computed every time (cache off); "
-                    "estimated from a sample when 1000 or more models match",
-                    extra={"search_facets_cold": cold},
-                )
-            )
-        figures.append(
-            Figure(
-                name=f"search + cached facets p95 @{label}",
-                value=warm["p95"],
-                unit="ms",
-                baseline_name="ILIKE scan",
-                baseline=baseline["p95"],
-                notes="facet counts from the cache (SEARCH_FACETS_CACHE_SECONDS=60)",
-                extra={"search_facets_warm": warm},
-            )
-        )
+        figures += [
+            *(
+                _vs_ilike(f"search {pct} @{label}", plain, baseline, pct, notes,
+                          {"search": plain, "ilike": baseline}, goal if pct == "p95" else "")
+                for pct in ("p50", "p95")
+            ),
+            _vs_ilike(f"search backend only p95 @{label}", backend, baseline, "p95",
+                      "ids of the page and the total, no models loaded", {"backend": backend}),
+            *(
+                _vs_ilike(f"search + facets {pct} @{label}", cold, baseline, pct, facets_notes,
+                          {"search_facets_cold": cold})
+                for pct in ("p50", "p95")
+            ),
+            _vs_ilike(f"search + cached facets p95 @{label}", warm, baseline, "p95",
+                      "facet counts from the cache (SEARCH_FACETS_CACHE_SECONDS=60)",
+                      {"search_facets_warm": warm}),
+        ]  # fmt: skip
         figures.append(
             Figure(
                 name=f"build search documents @{label}",
