@@ -32,8 +32,7 @@ import httpx
 
 from bench.common import BenchContext, Figure
 from bench.load_client import run_plan
-from bench.stack import PYTHON, ROOT, Stack, wait_build
-from registry import archives
+from bench.stack import PYTHON, ROOT, Stack, publish
 
 HELLO = ROOT / "tests" / "fixtures" / "cog" / "hello"
 WRK_SCRIPT = Path(__file__).parent / "wrk_paths.lua"
@@ -213,25 +212,10 @@ def _schema_figures(stack: Stack, ctx: BenchContext, label: str) -> list[Figure]
 # Mixed load ---------------------------------------------------------------------------
 
 
-def _hello_version(stack: Stack, client: httpx.Client) -> str:
-    model = {"owner": "bench", "name": "hello", "visibility": "public", "hardware": "cpu"}
-    client.post("/v1/models", json=model).raise_for_status()
-    response = client.post(
-        "/v1/models/bench/hello/versions",
-        files={"source": ("p.tar.gz", archives.pack(HELLO), "application/gzip")},
-    )
-    response.raise_for_status()
-    build = wait_build(client, response.json()["id"])
-    if build["status"] != "succeeded":
-        raise RuntimeError(f"hello build failed: {build['error']}")
-    version: str = build["version"]
-    return version
-
-
 def _load_figures(stack: Stack, ctx: BenchContext, token: str, label: str) -> list[Figure]:
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=stack.url, headers=auth, timeout=600) as client:
-        version = _hello_version(stack, client)
+        version = publish(client, "hello", HELLO)
     before = _python(stack, "run-count", "bench/hello")
     lookups = _python(stack, "targets", "500")["versions"]
     plan = {

@@ -28,31 +28,10 @@ import httpx
 
 from bench.common import BenchContext, Figure, percentile, summarize
 from bench.load_client import run_load
-from bench.stack import ROOT, Stack, wait_build
-from registry import archives
+from bench.stack import ROOT, Stack, create_model, publish, push
 
 HELLO = ROOT / "tests" / "fixtures" / "cog" / "hello"
 SMALL_MODEL = ROOT / "examples" / "qr-code"
-
-
-def _push(
-    client: httpx.Client, owner: str, name: str, project: Path
-) -> tuple[float, dict[str, Any]]:
-    started = time.perf_counter()
-    response = client.post(
-        f"/v1/models/{owner}/{name}/versions",
-        files={"source": ("p.tar.gz", archives.pack(project), "application/gzip")},
-    )
-    response.raise_for_status()
-    build = wait_build(client, response.json()["id"])
-    if build["status"] != "succeeded":
-        raise RuntimeError(f"build failed: {build['error']}\n{build['logs'][-2000:]}")
-    return time.perf_counter() - started, build
-
-
-def _create_model(client: httpx.Client, name: str) -> None:
-    model = {"owner": "bench", "name": name, "visibility": "public", "hardware": "cpu"}
-    client.post("/v1/models", json=model).raise_for_status()
 
 
 def _bare_install_seconds(scratch: Path, uv_cache: Path) -> float:
@@ -75,15 +54,12 @@ def _bare_install_seconds(scratch: Path, uv_cache: Path) -> float:
 
 
 def _builds(ctx: BenchContext, client: httpx.Client, stack: Stack) -> list[Figure]:
-    client.post(
-        "/v1/models",
-        json={"owner": "bench", "name": "qr", "visibility": "public", "hardware": "cpu"},
-    )
-    cold, build = _push(client, "bench", "qr", SMALL_MODEL)
+    create_model(client, "qr")
+    cold, build = push(client, "qr", SMALL_MODEL)
     changed = stack.scratch / "qr-changed"
     shutil.copytree(SMALL_MODEL, changed)
     (changed / "predict.py").write_text((changed / "predict.py").read_text() + "\n# changed\n")
-    cached, _ = _push(client, "bench", "qr", changed)
+    cached, _ = push(client, "qr", changed)
     floor = _bare_install_seconds(stack.scratch, Path(stack.env["UV_CACHE_DIR"]) / "floor")
     return [
         Figure(
@@ -116,15 +92,6 @@ def _direct(url: str) -> float:
 def _stack_json(stack: Stack, code: str) -> Any:
     """What `code` (run in `manage.py shell` of the stack) prints as JSON."""
     return json.loads(stack.manage("shell", "--no-imports", "-c", code))
-
-
-def _publish_hello(client: httpx.Client, name: str = "hello") -> str:
-    client.post(
-        "/v1/models",
-        json={"owner": "bench", "name": name, "visibility": "public", "hardware": "cpu"},
-    )
-    _, build = _push(client, "bench", name, HELLO)
-    return str(build["version"])
 
 
 def _ready_urls(stack: Stack, version: str) -> list[str]:
@@ -197,7 +164,7 @@ def _create_rate(ctx: BenchContext, stack: Stack, token: str) -> list[Figure]:
     client = httpx.Client(
         base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
     )
-    version = _publish_hello(client, "hello-rate")
+    version = publish(client, "hello-rate", HELLO)
     body = {"version": version, "input": {"text": "x"}}
     client.post("/v1/predictions", json=body, headers={"Prefer": "wait"}).raise_for_status()
     before = _run_counts(stack, "hello-rate")
@@ -325,7 +292,7 @@ def _instances(ctx: BenchContext, stack: Stack, token: str) -> list[Figure]:
     """16 clients waiting on runs of 0.2 s: 1 instance, then 4, then the 4 coglets direct."""
     auth = {"Authorization": f"Bearer {token}"}
     client = httpx.Client(base_url=stack.url, headers=auth, timeout=600)
-    version = _publish_hello(client, "hello-many")
+    version = publish(client, "hello-many", HELLO)
     run = {"text": "x", "sleep": 0.01}  # hello sleeps in steps of 0.2 s
     body = {"version": version, "input": run}
     seconds = 6.0 if ctx.quick else 20.0
@@ -384,6 +351,6 @@ def run(ctx: BenchContext) -> list[Figure]:
             base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
         )
         figures = _builds(ctx, client, stack)
-        figures += _latency(ctx, client, stack, _publish_hello(client))
+        figures += _latency(ctx, client, stack, publish(client, "hello", HELLO))
         figures += _create_rate(ctx, stack, token)
         return figures + _instances(ctx, stack, token)

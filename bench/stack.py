@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from registry import archives
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -182,3 +184,30 @@ def wait_build(client: httpx.Client, build_id: str, timeout: float = 600) -> dic
             return build
         time.sleep(0.1)
     raise RuntimeError(f"build {build_id} did not finish")
+
+
+def create_model(client: httpx.Client, name: str) -> None:
+    """A public model `bench/NAME` to publish versions of."""
+    model = {"owner": "bench", "name": name, "visibility": "public", "hardware": "cpu"}
+    client.post("/v1/models", json=model).raise_for_status()
+
+
+def push(client: httpx.Client, name: str, project: Path) -> tuple[float, dict[str, Any]]:
+    """Publish PROJECT as a version of `bench/NAME` through the API and wait for its build:
+    the seconds it took, and the finished build."""
+    started = time.perf_counter()
+    response = client.post(
+        f"/v1/models/bench/{name}/versions",
+        files={"source": ("p.tar.gz", archives.pack(project), "application/gzip")},
+    )
+    response.raise_for_status()
+    build = wait_build(client, response.json()["id"])
+    if build["status"] != "succeeded":
+        raise RuntimeError(f"build failed: {build['error']}\n{build['logs'][-2000:]}")
+    return time.perf_counter() - started, build
+
+
+def publish(client: httpx.Client, name: str, project: Path) -> str:
+    """A new model `bench/NAME` with PROJECT as its version; the version id."""
+    create_model(client, name)
+    return str(push(client, name, project)[1]["version"])
