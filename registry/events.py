@@ -1,12 +1,12 @@
 """Waiting for a prediction or build to change, without a message broker.
 
 Whoever changes a prediction calls `notify(key)` after commit (or `notify_on_commit(key)`
-within the transaction); a waiter in the same process wakes at once. On PostgreSQL the key also goes out with `NOTIFY`, and a listener
-thread in every process that has waiters wakes them: a run finished by a webhook that
-landed on another web worker (or by a task worker) is seen within a millisecond, not at
-the next re-read. Waiters still re-read the database on an interval, as a safety net
-(and as the only way on SQLite): quickly while no listener is connected, gently while
-one is.
+within the transaction); a waiter in the same process wakes at once. On PostgreSQL the key
+also goes out with `NOTIFY`, and a listener thread in every process that has waiters wakes
+them: a run finished by a webhook that landed on another web worker (or by a task worker)
+is seen within a millisecond, not at the next re-read. Waiters still re-read the database
+on an interval, as a safety net (and as the only way on SQLite): quickly while no listener
+is connected, gently while one is.
 """
 
 from __future__ import annotations
