@@ -13,6 +13,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Left, Length
 from django.utils import timezone
 
 from registry.validators import (
@@ -644,6 +645,13 @@ class SearchTerm(models.Model):
 
     term = models.CharField(max_length=64, primary_key=True)
     frequency = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            # Corrections compare a query word only with terms of its first letter and
+            # about its length (registry.search.database): this finds those directly.
+            models.Index(Left("term", 1), Length("term"), name="searchterm_shape_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.term

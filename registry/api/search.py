@@ -39,7 +39,12 @@ def query_models(request: Request) -> Response:
     page_size = _int_param(request, "page_size", QUERY_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     offset = _decode_cursor(request.query_params.get("cursor"))
     result = search_models(
-        user=request.user, text=text, limit=page_size, offset=offset, facets=False
+        user=request.user,
+        text=text,
+        limit=page_size,
+        offset=offset,
+        facets=False,
+        full_models=True,
     )
     url = request.build_absolute_uri()
     next_url = None
@@ -198,6 +203,7 @@ class SearchView(APIView):
             sort=data["sort"],
             limit=data["limit"],
             offset=data["offset"],
+            full_models=True,
         )
         collections = search_collections(text=result.text, user=request.user)
         return Response(_search_answer(request, data["query"], result, collections))

@@ -65,8 +65,12 @@ CANDIDATES = 100
 # Below this many documents every match is ranked: reading a few thousand rows in index
 # order (the signature candidates) costs more than ranking a small catalog's matches.
 BOUNDED_FROM = 20_000
+# The popular documents (about 10,000 runs or more, or trending): a partial full-text
+# index covers them (searchdoc_vector_top_gin, migration 0010, which holds this number).
+TOP_QUALITY = 0.5
 # How far down the popularity order the signature candidates of a broad query are looked
-# for ("speech to text": the most popular that take audio and return text).
+# for ("speech to text": the most popular that take audio and return text) when no
+# popular document has the signature.
 POPULAR_TIER = 3000
 SORT_COLUMNS = {
     "trending": ("runs_7d", "run_count"),
@@ -93,6 +97,16 @@ class DatabaseSearchBackend(SearchBackend):
     def health(self) -> Health:
         documents_count = SearchDocument.objects.using(self.using).count()
         return Health("ok", info={"backend": self.name, "documents": documents_count})
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A WITH clause naming `candidates` (the matches to rank) and `popular` (the first
+    `limit` matches in the order of an index)."""
+
+    sql: str
+    params: list[Any]
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -226,24 +240,27 @@ class SqlSearch:
         return f"d.visibility = 'public' OR d.owner_id IN ({marks})", list(owner_ids)
 
     def hits(self, query: SearchQuery, match: TextMatch | None) -> SearchHits:
-        """Every match ranked (the total comes free); PostgreSQL bounds broad queries."""
+        """Every match ranked (the total comes free), or only `candidates` (PostgreSQL, in
+        a large catalog)."""
         if match is None:
             return self.ordered_hits(query)
-        ranked = self.ranked(query, match)
+        ranked = self.ranked(query, match, self.candidates(query, match))
         if ranked is None:  # a page past the last
             return SearchHits(ids=[], total=self.count(query, match))
-        return ranked[0]
+        return ranked
+
+    def candidates(self, query: SearchQuery, match: TextMatch) -> Candidates | None:
+        """The matches to rank, when not all of them."""
+        return None
 
     def ranked(
-        self,
-        query: SearchQuery,
-        match: TextMatch,
-        candidates: Fragment | None = None,
-    ) -> tuple[SearchHits, int] | None:
-        """One page of matches by score (or the sort), and the size of the `popular` CTE.
+        self, query: SearchQuery, match: TextMatch, candidates: Candidates | None
+    ) -> SearchHits | None:
+        """One page of matches by score (or the sort), in one statement with the total.
 
-        `candidates` (a WITH clause naming `candidates` and `popular`) ranks only those
-        matches. None when the page is past the last match ranked.
+        `candidates` ranks only those matches; when the `popular` ones fill its limit, the
+        total is counted (up to TOTAL_CAP) by the same statement. None when the page is
+        past the last match ranked.
         """
         where, where_params = self.where(query, match)
         rank_sql, rank_params = self.rank(match)
@@ -251,11 +268,19 @@ class SqlSearch:
         if query.intent:
             intent, intent_params = self.intent(query.intent)
             intent_sql = f"CASE WHEN {intent} THEN 1 ELSE 0 END"
-        prefix, prefix_params, source, popular = "", [], "", "0"
+        prefix, prefix_params, source = "", list[Any](), ""
+        counted, counted_params = "-1", list[Any]()
         if candidates is not None:
-            prefix, prefix_params = f"WITH {candidates[0]} ", candidates[1]
+            prefix, prefix_params = f"WITH {candidates.sql} ", candidates.params
             source = " JOIN candidates c ON c.model_id = d.model_id"
-            popular = "(SELECT COUNT(*) FROM popular)"
+            # An uncorrelated subquery runs only if its CASE branch is taken: the count
+            # costs nothing when every match was a candidate.
+            counted = (
+                f"CASE WHEN (SELECT COUNT(*) FROM popular) < %s THEN -1 ELSE "
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} d WHERE {where} "
+                f"LIMIT {TOTAL_CAP}) AS m) END"
+            )
+            counted_params = [candidates.limit, *where_params]
         # The fence (OFFSET 0 on PostgreSQL) keeps the planner from pulling the rank up past
         # the window: it is computed once per row ranked, and only narrow rows are counted.
         inner = (
@@ -268,6 +293,7 @@ class SqlSearch:
         )
         params: list[Any] = [
             *prefix_params,
+            *counted_params,
             *rank_params,
             "-".join(query.tokens),
             query.exact_full_name or "",
@@ -283,7 +309,7 @@ class SqlSearch:
         else:
             order = "exact_full DESC, score DESC"
         sql = (
-            f"{prefix}SELECT model_id, score, COUNT(*) OVER () AS ranked, {popular} AS popular "
+            f"{prefix}SELECT model_id, score, COUNT(*) OVER () AS ranked, {counted} AS counted "
             f"FROM (SELECT r.*, {score} AS score FROM ({inner}) AS r) AS s "
             f"ORDER BY {order}, model_id DESC LIMIT %s OFFSET %s"
         )
@@ -292,13 +318,13 @@ class SqlSearch:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not rows:
-            return None if query.offset else (SearchHits(ids=[], total=0), 0)
-        hits = SearchHits(
+            return None if query.offset else SearchHits(ids=[], total=0)
+        total = int(rows[0][3]) if int(rows[0][3]) >= 0 else min(int(rows[0][2]), TOTAL_CAP)
+        return SearchHits(
             ids=[int(r[0]) for r in rows],
-            total=min(int(rows[0][2]), TOTAL_CAP),
+            total=total,
             scores={int(r[0]): round(float(r[1]), 4) for r in rows},
         )
-        return hits, int(rows[0][3])
 
     def intent(self, kinds: tuple[str, str]) -> Fragment:
         """Takes the first kind and returns the second ("speech to text")."""
@@ -389,11 +415,25 @@ class PostgresSearch(SqlSearch):
     vendor = "postgresql"
     fence = " OFFSET 0"
 
+    # The table's size by its statistics (-1 before the first ANALYZE).
+    ROWS = "COALESCE((SELECT reltuples FROM pg_class WHERE oid = %s::regclass), -1)"
+
+    def __init__(self, using: str) -> None:
+        super().__init__(using)
+        self.rows: float | None = None
+
     def text_match(self, words: list[str]) -> TextMatch:
         # The last word may be still being typed: it matches as a prefix, unless it is
         # already a catalog word ("text" should not also find "texture").
         last = words[-1]
-        known = SearchTerm.objects.using(self.using).filter(term=last).exists()
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {SearchTerm._meta.db_table} WHERE term = %s), "
+                f"{self.ROWS}",
+                [last, self.table],
+            )
+            known, rows = cursor.fetchone()
+        self.rows = float(rows)
         groups = []
         for position, word in enumerate(words):
             first = f"{word}:*" if position == len(words) - 1 and not known else word
@@ -417,15 +457,18 @@ class PostgresSearch(SqlSearch):
         if not candidates:
             return {}
         terms = SearchTerm._meta.db_table
-        # Catalog words with the same first letter and about the same length, by trigram
-        # similarity (pg_trgm): a few thousand comparisons per word, about 1 ms each. (A
-        # trigram index and `%` were tried: slower, as short words share common trigrams.)
+        # Catalog words with the same first letter and about the same length (found by
+        # searchterm_shape_idx), by trigram similarity (pg_trgm): a few hundred
+        # comparisons per word. The fence (OFFSET 0) keeps similarity() off the rows of
+        # other lengths: computed on every term of the letter, it took 12 ms at 34k terms
+        # instead of 1. (A trigram index and `%` were tried: slower, as short words share
+        # common trigrams.)
         sql = (
             f"SELECT t.word, s.term FROM unnest(%s::text[]) AS t(word) "
-            f"CROSS JOIN LATERAL (SELECT term FROM {terms} "
-            f"WHERE term >= left(t.word, 1) AND term < chr(ascii(t.word) + 1) "
-            f"AND length(term) BETWEEN length(t.word) - 2 AND length(t.word) + 2 "
-            f"AND similarity(term, t.word) >= {MIN_SIMILARITY} "
+            f"CROSS JOIN LATERAL (SELECT term FROM (SELECT term, frequency FROM {terms} "
+            f"WHERE left(term, 1) = left(t.word, 1) "
+            f"AND length(term) BETWEEN length(t.word) - 2 AND length(t.word) + 2 OFFSET 0) n "
+            f"WHERE similarity(term, t.word) >= {MIN_SIMILARITY} "
             f"ORDER BY similarity(term, t.word) DESC, frequency DESC, term LIMIT 2) s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {terms} k WHERE k.term = t.word)"
         )
@@ -436,68 +479,98 @@ class PostgresSearch(SqlSearch):
                 found[word] = (*found.get(word, ()), term)
         return found
 
-    def hits(self, query: SearchQuery, match: TextMatch | None) -> SearchHits:
-        """Only the CANDIDATES most popular matches (or first by the sort) beyond the page
-        are ranked, with those named like the query and the most popular with the
-        signature its words ask for; when there are more, they are counted up to
-        TOTAL_CAP without being read."""
-        if match is None:
-            return self.ordered_hits(query)
+    def candidates(self, query: SearchQuery, match: TextMatch) -> Candidates | None:
+        """In a large catalog, only the CANDIDATES most popular matches (or first by the
+        sort) beyond the page are ranked, with those named like the query and the most
+        popular with the signature its words ask for; when there are more, they are
+        counted up to TOTAL_CAP without being read."""
         if not self.ranks_candidates():
-            return super().hits(query, match)
+            return None
         limit = CANDIDATES + query.offset + query.limit
-        ranked = self.ranked(query, match, candidates=self.candidates(query, match, limit))
-        if ranked is not None and ranked[1] < limit:
-            return ranked[0]  # every match was ranked
-        hits = ranked[0] if ranked is not None else SearchHits(ids=[], total=0)
-        hits.total = self.count(query, match)
-        return hits
-
-    def candidates(self, query: SearchQuery, match: TextMatch, limit: int) -> Fragment:
         where, params = self.where(query, match)
-        columns = SORT_COLUMNS.get(query.sort, ("quality",))
-        order = ", ".join(f"d.{c} DESC" for c in columns)
-        branches = [
-            "SELECT model_id FROM popular",
-            f"SELECT d.model_id FROM {self.table} d WHERE d.name = %s AND {where}",
-            f"SELECT d.model_id FROM {self.table} d WHERE d.full_name = %s AND {where}",
-        ]
-        values: list[Any] = [
-            *params,
-            limit,
-            "-".join(query.tokens),
-            *params,
-            query.exact_full_name or "",
-            *params,
+        ctes: list[Fragment] = []
+        if query.sort in SORT_COLUMNS:
+            order = ", ".join(f"d.{c} DESC" for c in SORT_COLUMNS[query.sort])
+            popular = (
+                f"SELECT d.model_id FROM {self.table} d WHERE {where} "
+                f"ORDER BY {order}, d.model_id DESC LIMIT %s"
+            )
+            ctes.append((f"popular AS MATERIALIZED ({popular})", [*params, limit]))
+        else:
+            # The popular documents first: when they hold `limit` matches (a broad query),
+            # those are the most popular of all, found by searchdoc_vector_top_gin without
+            # reading every match; the rest is read only when they do not.
+            top, rest = (
+                f"(SELECT d.model_id FROM {self.table} d WHERE {where} AND d.quality {op} "
+                f"{TOP_QUALITY} ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)"
+                for op in (">=", "<")
+            )
+            ctes.append(
+                (
+                    f"popular AS MATERIALIZED (SELECT model_id FROM ({top} UNION ALL {rest}) "
+                    f"AS p LIMIT %s)",
+                    [*params, limit, *params, limit, limit],
+                )
+            )
+        branches: list[Fragment] = [
+            ("SELECT model_id FROM popular", []),
+            (
+                f"SELECT d.model_id FROM {self.table} d WHERE d.name = %s AND {where}",
+                ["-".join(query.tokens), *params],
+            ),
+            (
+                f"SELECT d.model_id FROM {self.table} d WHERE d.full_name = %s AND {where}",
+                [query.exact_full_name or "", *params],
+            ),
         ]
         if query.intent and query.sort not in SORT_COLUMNS:
             intent, intent_params = self.intent(query.intent)
-            # Among the POPULAR_TIER most popular models only: both conditions are broad
-            # yet their overlap can be small, and this bounds what is read either way.
-            branches.append(
-                f"(SELECT d.model_id FROM (SELECT * FROM {self.table} "
-                f"ORDER BY quality DESC, model_id DESC LIMIT {POPULAR_TIER}) d "
-                f"WHERE {intent} AND {where} ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)"
+            condition, condition_params = f"{intent} AND {where}", [*intent_params, *params]
+            # Both conditions are broad yet their overlap can be small: looked for among the
+            # popular documents, or, when none of those has the signature, among the
+            # POPULAR_TIER most popular (the second branch runs only then).
+            # (The fence keeps the planner from ANDing in the bitmap of a kinds index: the
+            # popular matches are few, and filtering them costs less than reading it.)
+            ctes.append(
+                (
+                    f"intent AS MATERIALIZED (SELECT d.model_id FROM (SELECT d.model_id, "
+                    f"d.quality, d.input_kinds, d.output_kinds FROM {self.table} d "
+                    f"WHERE {where} AND d.quality >= {TOP_QUALITY} OFFSET 0) d WHERE {intent} "
+                    f"ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)",
+                    [*params, *intent_params, limit],
+                )
             )
-            values += [*intent_params, *params, limit]
-        popular = (
-            f"SELECT d.model_id FROM {self.table} d WHERE {where} "
-            f"ORDER BY {order}, d.model_id DESC LIMIT %s"
+            branches.append(("SELECT model_id FROM intent", []))
+            branches.append(
+                (
+                    f"(SELECT d.model_id FROM (SELECT * FROM {self.table} "
+                    f"ORDER BY quality DESC, model_id DESC LIMIT {POPULAR_TIER}) d "
+                    f"WHERE {condition} AND NOT EXISTS (SELECT 1 FROM intent) "
+                    f"ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)",
+                    [*condition_params, limit],
+                )
+            )
+        ctes.append(
+            (
+                f"candidates AS ({' UNION '.join(sql for sql, _ in branches)})",
+                [value for _, values in branches for value in values],
+            )
         )
-        return (
-            f"popular AS MATERIALIZED ({popular}), candidates AS ({' UNION '.join(branches)})",
-            values,
+        return Candidates(
+            ", ".join(sql for sql, _ in ctes), [v for _, values in ctes for v in values], limit
         )
 
     def ranks_candidates(self) -> bool:
         return self.table_rows() >= BOUNDED_FROM
 
     def table_rows(self) -> float:
-        """About how many rows the search table has (as of its last ANALYZE; -1 before)."""
-        with connections[self.using].cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.table])
-            row = cursor.fetchone()
-        return float(row[0]) if row else -1.0
+        """About how many rows the search table has (as of its last ANALYZE; -1 before),
+        asked once per search (`text_match` brings it along)."""
+        if self.rows is None:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute(f"SELECT {self.ROWS}", [self.table])
+                self.rows = float(cursor.fetchone()[0])
+        return self.rows
 
     def sample_percent(self, total: int) -> float | None:
         if total < TOTAL_CAP:

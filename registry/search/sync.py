@@ -142,12 +142,20 @@ def record_run(model_id: int, *, when: Any = None, with_model: bool = False) -> 
                 cursor.execute(sql, params)
 
 
+# The day this process last asked for the daily refresh.
+_asked_on = ""
+
+
 def schedule_popularity_refresh(*, daily_only: bool = False) -> None:
     """Ask for `refresh_popularity` at least once a day (so that old runs leave the
     7-day window and freshness ages) and, as runs come in, at most once per
     SEARCH_POPULARITY_REFRESH_SECONDS. Per cache: once per process with the default
     in-memory cache, once overall with Redis."""
+    global _asked_on
     today = timezone.now().date().isoformat()
+    if daily_only and _asked_on == today:
+        return  # every search calls this: spare it the cache (a file, by default)
+    _asked_on = today
     due = cache.add(f"vitrine:search:popularity:{today}", 1, timeout=86400)
     if not daily_only:
         every = int(getattr(settings, "SEARCH_POPULARITY_REFRESH_SECONDS", 600))

@@ -213,7 +213,7 @@ def test_facet_counts_are_cached_until_a_document_changes(
     model = make_model("a/one", tags=["vision"])
     make_model("a/two", tags=["vision"])
     first = search_models(user=None).facets
-    with django_assert_num_queries(5):  # hits, count, cache key, models, tags: no facets
+    with django_assert_num_queries(4):  # hits, count, cache key, models for cards: no facets
         assert search_models(user=None).facets == first
     model.visibility = "private"
     model.save()
@@ -245,6 +245,24 @@ def test_a_broad_query_ranks_its_most_popular_matches_and_the_one_named_like_it(
         "a/tool-4",
         "a/tool-3",
     ]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the bounded ranking is PostgreSQL's")
+@pytest.mark.parametrize(("others", "runs"), [(10**7, 10**6), (1000, 100)])
+def test_a_broad_query_finds_the_signature_it_asks_for_among_popular_models_or_else_the_first(
+    make_model: MakeModel, monkeypatch: Any, others: int, runs: int
+) -> None:
+    from registry.search import database
+
+    monkeypatch.setattr(database, "CANDIDATES", 1)
+    monkeypatch.setattr(database.PostgresSearch, "ranks_candidates", lambda self: True)
+    # More models using the words than the candidates hold, more run, none with the
+    # signature; all popular (quality over TOP_QUALITY) or none.
+    for i in range(4):
+        make_model(f"a/speech-{i}", "Speech to text notes", runs=others + i)
+    make_model("b/listen", "Speech to text", signature="audio-to-text", runs=runs)
+    result = search_models(user=None, text="speech to text", limit=1)
+    assert names(result) == ["b/listen"]
 
 
 @pytest.mark.skipif(not on_postgres(), reason="facet sampling is PostgreSQL's")
@@ -319,13 +337,33 @@ def test_the_vector_weighs_names_a_and_the_description_b_and_follows_updates(
 
 
 @pytest.mark.skipif(not on_postgres(), reason="counts PostgreSQL's statements")
-def test_a_word_search_with_facets_takes_six_queries_whatever_the_page_holds(
+def test_a_word_search_with_facets_takes_four_queries_whatever_the_page_holds(
     make_model: MakeModel, settings: Any, django_assert_num_queries: Any
 ) -> None:
     settings.SEARCH_FACETS_CACHE_SECONDS = 0
     for i in range(8):
         make_model(f"a/tool-{i}", "A handy tool", tags=["util", f"t{i}"])
-    # Known word, table size, ranked page with total, facets, models, their tags.
-    with django_assert_num_queries(6):
+    # Known word with the table size, ranked page with total, facets, models for cards.
+    with django_assert_num_queries(4):
         result = search_models(user=None, text="tool")
     assert len(result.models) == 8 and result.facets["tag"][0].count == 8
+    # The API's model objects also hold the hardware, latest version, example and tags.
+    with django_assert_num_queries(5):
+        full = search_models(user=None, text="tool", full_models=True).models
+        assert all("util" in [tag.name for tag in model.tags.all()] for model in full)
+        assert [model.hardware.sku for model in full] == ["cpu"] * 8
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the partial index is PostgreSQL's")
+@pytest.mark.django_db
+def test_the_popular_documents_index_covers_the_quality_the_search_calls_popular() -> None:
+    from django.db import connection
+
+    from registry.search.database import TOP_QUALITY
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'searchdoc_vector_top_gin'"
+        )
+        (definition,) = cursor.fetchone()
+    assert f"WHERE (quality >= ({TOP_QUALITY})::double precision)" in definition
