@@ -136,8 +136,11 @@ def prediction_create(
     model = version.model
     now = timezone.now()
     sync_timeout = _sync_timeout(version, wait)
-    fast = sync_timeout is not None
     with transaction.atomic():
+        # The fast path's slot is reserved in the run's own commit (a commit less to wait
+        # for); with no slot free now, the run waits in line like any other.
+        lease = _free_slot_lease(version) if sync_timeout is not None else None
+        fast = lease is not None
         prediction = Prediction.objects.create(
             model=model,
             version=version,
@@ -162,9 +165,9 @@ def prediction_create(
             tasks.enqueue_with_transaction(tasks.dispatch_prediction, prediction.pk)
         # Last: the counters are rows every run of the model updates, locked until commit.
         services.model_increment_run_count(model_id=model.pk)
-    if sync_timeout is not None:
-        timeout = sync_timeout
-        transaction.on_commit(lambda: start(prediction, sync_timeout=timeout))
+    if lease is not None and sync_timeout is not None:
+        timeout, leased = sync_timeout, lease
+        transaction.on_commit(lambda: start(prediction, lease=leased, sync_timeout=timeout))
     else:
         transaction.on_commit(lambda: handoff.kick(version.pk))
     return prediction
@@ -196,10 +199,16 @@ def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[
     return errors
 
 
-def start(prediction: Prediction, *, sync_timeout: float) -> None:
-    """The fast path: run on a warm instance's free slot now, synchronously; without one,
-    wait in line like any other run."""
-    outcome = dispatch(prediction, may_boot=False, sync_timeout=sync_timeout)
+def _free_slot_lease(version: Version) -> Lease | None:
+    """A free slot on a warm instance of the version, reserved, or None."""
+    instance = reserve_ready_instance(version)
+    return Lease(instance) if instance is not None else None
+
+
+def start(prediction: Prediction, *, lease: Lease, sync_timeout: float) -> None:
+    """The fast path: run on the slot reserved with the prediction now, synchronously;
+    if Cog cannot take it, wait in line like any other run."""
+    outcome = dispatch(prediction, may_boot=False, sync_timeout=sync_timeout, lease=lease)
     if outcome in ("no-capacity", "retry"):
         queue_dispatch(prediction.pk)
 
