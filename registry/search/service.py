@@ -140,23 +140,42 @@ def _page_models(ids: Sequence[int], *, user: Actor, full: bool) -> list[MLModel
     return sorted(models, key=lambda model: position[model.pk])
 
 
+# What a card shows (templates/catalog/partials/model_card.html): anything else read
+# from a card's model is a query per card.
+CARD_FIELDS = (
+    "id",
+    "owner__username",
+    "name",
+    "description",
+    "visibility",
+    "cover_image",
+    "cover_image_url",
+    "run_count",
+    "latest_version_created_at",
+    "search_document__input_kinds",
+    "search_document__output_kinds",
+)
+
+
 def _loaded(models: QuerySet[MLModel], *, full: bool) -> QuerySet[MLModel]:
-    """Cards need the owner and the kinds of the search row (not the text search matched
-    on); the API's model objects also the hardware, latest version, default example and
-    tags. Loading those (the schema and example JSON above all) took half a search's time
-    at 100k models."""
-    models = models.select_related("owner", "search_document").defer(
-        "readme",
-        "search_document__vector",
-        "search_document__names_text",
-        "search_document__summary_text",
-        "search_document__schema_text",
-        "search_document__readme_text",
-    )
+    """Cards need a few columns of the model, its owner's name and the kinds of its
+    search row; the API's model objects the whole model with its hardware, latest
+    version, default example and tags. Loading everything (the schema and example JSON
+    above all) for cards took half a search's time at 100k models."""
+    models = models.select_related("owner", "search_document")
     if not full:
-        return models
-    return models.select_related("hardware", "latest_version", "default_example").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        return models.only(*CARD_FIELDS)
+    return (
+        models.select_related("hardware", "latest_version", "default_example")
+        .defer(
+            "readme",
+            "search_document__vector",
+            "search_document__names_text",
+            "search_document__summary_text",
+            "search_document__schema_text",
+            "search_document__readme_text",
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
 
 

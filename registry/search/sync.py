@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -142,23 +143,29 @@ def record_run(model_id: int, *, when: Any = None, with_model: bool = False) -> 
                 cursor.execute(sql, params)
 
 
-# The day this process last asked for the daily refresh.
+# When this process last asked the cache: the day (for the daily refresh) and the
+# monotonic time (for the one as runs come in). Searches and runs call
+# schedule_popularity_refresh every time; the cache (a file, by default) is asked only
+# when the answer could be yes.
 _asked_on = ""
+_asked_at = float("-inf")
 
 
 def schedule_popularity_refresh(*, daily_only: bool = False) -> None:
     """Ask for `refresh_popularity` at least once a day (so that old runs leave the
     7-day window and freshness ages) and, as runs come in, at most once per
     SEARCH_POPULARITY_REFRESH_SECONDS. Per cache: once per process with the default
-    in-memory cache, once overall with Redis."""
-    global _asked_on
+    file or in-memory cache, once overall with Redis."""
+    global _asked_on, _asked_at
     today = timezone.now().date().isoformat()
-    if daily_only and _asked_on == today:
-        return  # every search calls this: spare it the cache (a file, by default)
-    _asked_on = today
-    due = cache.add(f"vitrine:search:popularity:{today}", 1, timeout=86400)
-    if not daily_only:
-        every = int(getattr(settings, "SEARCH_POPULARITY_REFRESH_SECONDS", 600))
+    now = time.monotonic()
+    every = int(getattr(settings, "SEARCH_POPULARITY_REFRESH_SECONDS", 600))
+    due = False
+    if _asked_on != today:
+        _asked_on = today
+        due = cache.add(f"vitrine:search:popularity:{today}", 1, timeout=86400)
+    if not daily_only and now - _asked_at >= every:
+        _asked_at = now
         due = cache.add("vitrine:search:popularity", 1, timeout=every) or due
     if due:
         transaction.on_commit(_enqueue_popularity, robust=True)

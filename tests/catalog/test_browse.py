@@ -179,3 +179,25 @@ def test_filter_menus_mark_estimated_counts() -> None:
     counts = {"input": [("image", 1200)]}
     assert ("image", "image (~1200)") in _menus(counts, approximate=True)["input"]
     assert ("image", "image (1200)") in _menus(counts)["input"]
+
+
+@pytest.mark.parametrize("path", ["/search?q=detector", "/models?input=image"])
+def test_the_search_page_takes_as_many_queries_for_many_cards_as_for_one(
+    client: Any, django_assert_max_num_queries: Any, path: str
+) -> None:
+    """Cards load only the columns they show (registry.search.service.CARD_FIELDS): a
+    field read beyond them would be a query per card."""
+
+    def card(i: int) -> None:
+        model = ModelFactory(name=f"detector-{i}", cover_image_url=f"https://x.test/{i}.png")
+        VersionFactory(model=model, openapi_schema=cog_schema("sdxl"))
+        search.index_models([model.pk])
+
+    card(0)
+    with django_assert_max_num_queries(50) as one:
+        assert client.get(path).status_code == 200
+    for i in range(1, 6):
+        card(i)
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(path).content.decode()
+    assert page.count('class="card"') == 6 and "https://x.test/5.png" in page

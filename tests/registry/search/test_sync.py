@@ -156,11 +156,17 @@ def test_refreshing_popularity_drops_runs_older_than_seven_days(make_model: Make
 
 
 def test_a_run_asks_for_a_popularity_refresh_once_in_a_while(
-    make_model: MakeModel, settings: Any, django_capture_on_commit_callbacks: Any
+    make_model: MakeModel,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from django.core.cache import cache
 
     cache.clear()
+    # As if this process had not asked yet (it remembers, to spare the cache).
+    monkeypatch.setattr(sync, "_asked_on", "")
+    monkeypatch.setattr(sync, "_asked_at", float("-inf"))
     settings.TASKS = IMMEDIATE_TASKS
     model = make_model("a/busy")
     ModelRunDay.objects.create(model=model, day=timezone.now().date(), runs=5)
