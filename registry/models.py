@@ -609,6 +609,10 @@ class SearchDocument(models.Model):
     collections = models.JSONField(default=list)
     input_kinds = models.JSONField(default=list)
     output_kinds = models.JSONField(default=list)
+    # The same kinds as bits (registry.signatures.kinds_mask): a filter on them is one AND,
+    # answered from the covering quality index without reading the table.
+    input_mask = models.IntegerField(default=0)
+    output_mask = models.IntegerField(default=0)
     names_text = models.TextField(blank=True)
     summary_text = models.TextField(blank=True)
     schema_text = models.TextField(blank=True)
@@ -630,7 +634,11 @@ class SearchDocument(models.Model):
             models.Index(fields=["owner_name"], name="searchdoc_owner_idx"),
             models.Index(fields=["name"], name="searchdoc_name_idx"),
             models.Index(fields=["-indexed_at"], name="searchdoc_indexed_idx"),
-            models.Index(fields=["-quality", "-model"], name="searchdoc_quality_idx"),
+            models.Index(
+                fields=["-quality", "-model"],
+                name="searchdoc_quality_idx",
+                include=["visibility", "owner", "input_mask", "output_mask"],
+            ),
             models.Index(fields=["-runs_7d", "-model"], name="searchdoc_trending_idx"),
             models.Index(fields=["-run_count", "-model"], name="searchdoc_runs_idx"),
             models.Index(fields=["-updated_at", "-model"], name="searchdoc_updated_idx"),

@@ -36,6 +36,13 @@ KINDS: Final = (
 )
 MEDIA_KINDS: Final = ("image", "audio", "video")
 
+
+def kinds_mask(kinds: Iterable[str]) -> int:
+    """Kinds as bits, bit i for KINDS[i] (unknown kinds have none): what search documents
+    store beside the kinds, so that a filter on them is one AND."""
+    return sum(1 << KINDS.index(kind) for kind in set(kinds) if kind in KINDS)
+
+
 # Words that say what a file is. Matched against whole words of names and descriptions.
 MEDIA_WORDS: Final[dict[str, frozenset[str]]] = {
     "image": frozenset(

@@ -39,6 +39,7 @@ from registry.search.base import (
     SearchQuery,
 )
 from registry.search.synonyms import synonyms_of
+from registry.signatures import kinds_mask
 
 Fragment = tuple[str, list[Any]]
 
@@ -72,6 +73,8 @@ TOP_QUALITY = 0.5
 # for ("speech to text": the most popular that take audio and return text) when no
 # popular document has the signature.
 POPULAR_TIER = 3000
+# On PostgreSQL, a filter on kinds reads their bits (the covering quality index has them).
+KIND_MASKS = {"d.input_kinds": "d.input_mask", "d.output_kinds": "d.output_mask"}
 SORT_COLUMNS = {
     "trending": ("runs_7d", "run_count"),
     "run_count": ("run_count",),
@@ -529,15 +532,12 @@ class PostgresSearch(SqlSearch):
             # Both conditions are broad yet their overlap can be small: looked for among the
             # popular documents, or, when none of those has the signature, among the
             # POPULAR_TIER most popular (the second branch runs only then).
-            # (The fence keeps the planner from ANDing in the bitmap of a kinds index: the
-            # popular matches are few, and filtering them costs less than reading it.)
             ctes.append(
                 (
-                    f"intent AS MATERIALIZED (SELECT d.model_id FROM (SELECT d.model_id, "
-                    f"d.quality, d.input_kinds, d.output_kinds FROM {self.table} d "
-                    f"WHERE {where} AND d.quality >= {TOP_QUALITY} OFFSET 0) d WHERE {intent} "
+                    f"intent AS MATERIALIZED (SELECT d.model_id FROM {self.table} d "
+                    f"WHERE {condition} AND d.quality >= {TOP_QUALITY} "
                     f"ORDER BY d.quality DESC, d.model_id DESC LIMIT %s)",
-                    [*params, *intent_params, limit],
+                    [*condition_params, limit],
                 )
             )
             branches.append(("SELECT model_id FROM intent", []))
@@ -595,6 +595,8 @@ class PostgresSearch(SqlSearch):
         return rank, [list(ranking.RANK_WEIGHTS), documents.text_config(), self.tsquery(match)]
 
     def any_of(self, column: str, values: Sequence[str], array: bool) -> Fragment:
+        if column in KIND_MASKS:
+            return f"({KIND_MASKS[column]} & %s) <> 0", [kinds_mask(values)]
         if array:
             return f"{column} ?| %s::text[]", [list(values)]
         return f"{column} = ANY(%s::text[])", [list(values)]

@@ -29,7 +29,7 @@ from registry.models import (
     SearchTerm,
 )
 from registry.search import ranking
-from registry.signatures import MEDIA_KINDS, derive_signature
+from registry.signatures import MEDIA_KINDS, derive_signature, kinds_mask
 
 WORD_KINDS: Final = frozenset({"text", *MEDIA_KINDS})
 
@@ -55,6 +55,8 @@ UPDATE_FIELDS: Final = [
     "collections",
     "input_kinds",
     "output_kinds",
+    "input_mask",
+    "output_mask",
     "names_text",
     "summary_text",
     "schema_text",
@@ -187,6 +189,8 @@ def document_for(
         collections=[slug for slug, _ in collections],
         input_kinds=list(signature.inputs),
         output_kinds=list(signature.outputs),
+        input_mask=kinds_mask(signature.inputs),
+        output_mask=kinds_mask(signature.outputs),
         names_text=" ".join(dict.fromkeys(n for n in names if n)),
         summary_text=" ".join(s for s in summary if s),
         schema_text=" ".join(fields),
@@ -312,6 +316,8 @@ _ARRAYS: Final = {
     "collections": "jsonb[]",
     "input_kinds": "jsonb[]",
     "output_kinds": "jsonb[]",
+    "input_mask": "integer[]",
+    "output_mask": "integer[]",
     "names_text": "text[]",
     "summary_text": "text[]",
     "schema_text": "text[]",

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from registry.signatures import Signature, derive_signature, ordered
+from registry.signatures import KINDS, Signature, derive_signature, kinds_mask, ordered
 from tests.factories import cog_schema
 
 
@@ -267,3 +267,10 @@ def test_a_reference_cycle_ends() -> None:
 
 def test_kinds_come_back_in_one_fixed_order() -> None:
     assert ordered({"stream", "text", "image", "list"}) == ("text", "image", "list", "stream")
+
+
+def test_kinds_are_bits_in_the_order_of_kinds() -> None:
+    assert kinds_mask([]) == 0
+    assert kinds_mask(["text", "image", "text"]) == 0b1001
+    assert kinds_mask(KINDS) == 2 ** len(KINDS) - 1
+    assert kinds_mask(["hologram"]) == 0

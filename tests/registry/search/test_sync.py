@@ -65,6 +65,7 @@ def test_the_document_holds_the_weighted_text_and_kinds(make_model: MakeModel) -
     assert "audio" in row.schema_text and "Audio file to transcribe" in row.schema_text
     assert row.readme_text == "Whisper Robust speech recognition."
     assert (row.input_kinds, row.output_kinds) == (["audio"], ["text"])
+    assert (row.input_mask, row.output_mask) == (1 << 4, 1 << 0)  # KINDS.index: audio 4, text 0
     assert row.full_name == "openai/whisper"
     assert SearchTerm.objects.filter(term="transcribe").exists()
 
