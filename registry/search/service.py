@@ -103,7 +103,10 @@ def search_models(
         hits = DatabaseSearchBackend().query(query)
         used = DatabaseSearchBackend.name
     sync.schedule_popularity_refresh(daily_only=True)
-    models = _page_models(hits.ids, user=user, full=full_models)
+    if full_models:
+        models = _page_models(hits.ids, user=user)
+    else:
+        models = selectors.model_cards(hits.ids, user=user, owner_ids=query.owner_ids)
     return SearchResult(
         models=models,
         total=hits.total,
@@ -127,46 +130,25 @@ def ordered_models(ids: Sequence[int], *, user: Actor) -> QuerySet[MLModel]:
     position = Case(
         *[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], output_field=IntegerField()
     )
-    models = _loaded(selectors.visible_models(user).filter(pk__in=ids), full=True)
-    return models.order_by(position)
+    return _loaded(selectors.visible_models(user).filter(pk__in=ids)).order_by(position)
 
 
-def _page_models(ids: Sequence[int], *, user: Actor, full: bool) -> list[MLModel]:
+def _page_models(ids: Sequence[int], *, user: Actor) -> list[MLModel]:
     """`ordered_models` as a list, ordered here rather than by a CASE in SQL."""
     if not ids:
         return []
     position = {pk: i for i, pk in enumerate(ids)}
-    models = _loaded(selectors.visible_models(user).filter(pk__in=ids), full=full)
+    models = _loaded(selectors.visible_models(user).filter(pk__in=ids))
     return sorted(models, key=lambda model: position[model.pk])
 
 
-# What a card shows (templates/catalog/partials/model_card.html): anything else read
-# from a card's model is a query per card.
-CARD_FIELDS = (
-    "id",
-    "owner__username",
-    "name",
-    "description",
-    "visibility",
-    "cover_image",
-    "cover_image_url",
-    "run_count",
-    "latest_version_created_at",
-    "search_document__input_kinds",
-    "search_document__output_kinds",
-)
-
-
-def _loaded(models: QuerySet[MLModel], *, full: bool) -> QuerySet[MLModel]:
-    """Cards need a few columns of the model, its owner's name and the kinds of its
-    search row; the API's model objects the whole model with its hardware, latest
-    version, default example and tags. Loading everything (the schema and example JSON
-    above all) for cards took half a search's time at 100k models."""
-    models = models.select_related("owner", "search_document")
-    if not full:
-        return models.only(*CARD_FIELDS)
+def _loaded(models: QuerySet[MLModel]) -> QuerySet[MLModel]:
+    """What the API's model objects hold: the model with its owner, hardware, latest
+    version, default example and tags (cards take `selectors.model_cards` instead)."""
     return (
-        models.select_related("hardware", "latest_version", "default_example")
+        models.select_related(
+            "owner", "hardware", "latest_version", "default_example", "search_document"
+        )
         .defer(
             "readme",
             "search_document__vector",

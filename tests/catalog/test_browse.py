@@ -185,7 +185,7 @@ def test_filter_menus_mark_estimated_counts() -> None:
 def test_the_search_page_takes_as_many_queries_for_many_cards_as_for_one(
     client: Any, django_assert_max_num_queries: Any, path: str
 ) -> None:
-    """Cards load only the columns they show (registry.search.service.CARD_FIELDS): a
+    """Cards load only the columns they show (registry.selectors.CARD_COLUMNS): a
     field read beyond them would be a query per card."""
 
     def card(i: int) -> None:
