@@ -44,8 +44,9 @@ def _wake(key: str) -> None:
 
 
 def _send(key: str) -> None:
+    expression, params = notify_sql(key)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])
+        cursor.execute(f"SELECT {expression}", params)
 
 
 def notify_on_commit(key: str) -> None:
@@ -57,6 +58,17 @@ def notify_on_commit(key: str) -> None:
         transaction.on_commit(lambda: _wake(key))
     else:
         transaction.on_commit(lambda: notify(key))
+
+
+def sent_on_commit(key: str) -> None:
+    """The caller's own statement sent `key`'s NOTIFY (`notify_sql`): wake the waiters of
+    this process once the transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _wake(key))
+
+
+def notify_sql(key: str) -> tuple[str, list[str]]:
+    """An SQL expression sending `key`'s NOTIFY (PostgreSQL), to put in a statement."""
+    return "pg_notify(%s, %s)", [CHANNEL, key]
 
 
 def notify(key: str) -> None:

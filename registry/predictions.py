@@ -27,9 +27,10 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -413,24 +414,77 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
         "completed_at": now,
         "last_event_at": now,
     }
-    # One transaction (one commit, with its NOTIFY) for the answer, the slot and the timing.
+    unanswered = Prediction.objects.filter(
+        pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
+    )
+    learned = fields["metrics"] if status == Prediction.Status.SUCCEEDED else None
+    happened = {"start", "completed"}
+    if fields["output"] is not None:
+        happened.add("output")
+    if fields["logs"]:
+        happened.add("logs")
+    if connection.vendor == "postgresql":
+        recorded = _record_in_one_statement(prediction, unanswered, fields, instance, learned)
+        transaction.on_commit(lambda: handoff.kick(prediction.version_id, freed=instance.pk))
+        if recorded:
+            for name, value in fields.items():
+                setattr(prediction, name, value)
+            events.sent_on_commit(events.prediction_key(prediction.pk))
+            transaction.on_commit(lambda: webhooks.schedule(prediction, happened))
+        return
+    # One transaction (one commit) for the answer, the slot and the timing.
     with transaction.atomic():
-        recorded = Prediction.objects.filter(
-            pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
-        ).update(**fields)
+        updated = unanswered.update(**fields)
         _free_slot(instance.pk, prediction.version_id)
-        if not recorded:  # canceled while it ran: the answer comes too late to keep
+        if not updated:  # canceled while it ran: the answer comes too late to keep
             return
         for name, value in fields.items():
             setattr(prediction, name, value)
-        if status == Prediction.Status.SUCCEEDED:
-            _learn_predict_time(prediction.version_id, fields["metrics"])
-        happened = {"start", "completed"}
-        if fields["output"] is not None:
-            happened.add("output")
-        if fields["logs"]:
-            happened.add("logs")
+        if learned is not None:
+            _learn_predict_time(prediction.version_id, learned)
         _after_change(prediction, happened)
+
+
+def _record_in_one_statement(
+    prediction: Prediction,
+    unanswered: QuerySet[Prediction],
+    fields: dict[str, Any],
+    instance: Instance,
+    learned: dict[str, Any] | None,
+) -> bool:
+    """PostgreSQL: the answer (`unanswered.update(**fields)`, as the ORM writes it), the
+    freed slot, the learned run time and the NOTIFY in one statement, committed on its
+    own: one round trip where a transaction took six (each ~0.7 ms on a busy two-core
+    machine). The slot is freed even when the answer comes too late to keep (canceled
+    meanwhile); the rest only when it is recorded. Returns whether it was.
+
+    Only table names and constants are interpolated; every value is a parameter."""
+    update = unanswered.query.chain(UpdateQuery)
+    assert isinstance(update, UpdateQuery)
+    update.add_update_values(fields)
+    answer_sql, answer_params = update.get_compiler(connection.alias).as_sql()
+    ctes = [f"answer AS ({answer_sql} RETURNING 1)"]
+    params: list[Any] = [*answer_params]
+    ctes.append(
+        f"slot AS (UPDATE {Instance._meta.db_table} SET busy = busy - 1 "  # noqa: S608
+        "WHERE id = %s AND busy > 0)"
+    )
+    params.append(instance.pk)
+    seconds = (learned or {}).get("predict_time")
+    if prediction.version_id and isinstance(seconds, int | float) and seconds >= 0:
+        ctes.append(
+            f"learned AS (UPDATE {Version._meta.db_table} SET predict_time_ewma = "  # noqa: S608
+            f"COALESCE(predict_time_ewma * {EWMA_KEEP} + %s, %s) "
+            "WHERE id = %s AND EXISTS (SELECT 1 FROM answer))"
+        )
+        params += [seconds * (1 - EWMA_KEEP), seconds, prediction.version_id]
+    notify, notify_params = events.notify_sql(events.prediction_key(prediction.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {', '.join(ctes)} SELECT {notify} FROM answer",  # noqa: S608
+            [*params, *notify_params],
+        )
+        return bool(cursor.fetchall())
 
 
 def _free_slot(instance_id: int | None, version_id: str | None) -> None:
@@ -441,11 +495,17 @@ def _free_slot(instance_id: int | None, version_id: str | None) -> None:
     transaction.on_commit(lambda: handoff.kick(version_id, freed=instance_id))
 
 
+# A version's typical run time: an exponentially weighted mean keeping this much of the last.
+EWMA_KEEP = 0.8
+
+
 def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
     seconds = metrics.get("predict_time")
     if version_id and isinstance(seconds, int | float) and seconds >= 0:
         Version.objects.filter(pk=version_id).update(
-            predict_time_ewma=Coalesce(F("predict_time_ewma") * 0.8 + seconds * 0.2, seconds)
+            predict_time_ewma=Coalesce(
+                F("predict_time_ewma") * EWMA_KEEP + seconds * (1 - EWMA_KEEP), seconds
+            )
         )
 
 
