@@ -417,32 +417,28 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
     unanswered = Prediction.objects.filter(
         pk=prediction.pk, status__in=ACTIVE, dispatched_at__isnull=True
     )
-    learned = fields["metrics"] if status == Prediction.Status.SUCCEEDED else None
+    learned = _predict_seconds(fields["metrics"]) if status == Prediction.Status.SUCCEEDED else None
+    one_statement = connection.vendor == "postgresql"
+    if one_statement:
+        recorded = _record_in_one_statement(prediction, unanswered, fields, instance, learned)
+        transaction.on_commit(lambda: handoff.kick(prediction.version_id, freed=instance.pk))
+    else:
+        # One transaction (one commit) for the answer, the slot and the timing.
+        with transaction.atomic():
+            recorded = bool(unanswered.update(**fields))
+            _free_slot(instance.pk, prediction.version_id)
+            if recorded and learned is not None:
+                _learn_predict_time(prediction.version_id, fields["metrics"])
+    if not recorded:  # canceled while it ran: the answer comes too late to keep
+        return
+    for name, value in fields.items():
+        setattr(prediction, name, value)
     happened = {"start", "completed"}
     if fields["output"] is not None:
         happened.add("output")
     if fields["logs"]:
         happened.add("logs")
-    if connection.vendor == "postgresql":
-        recorded = _record_in_one_statement(prediction, unanswered, fields, instance, learned)
-        transaction.on_commit(lambda: handoff.kick(prediction.version_id, freed=instance.pk))
-        if recorded:
-            for name, value in fields.items():
-                setattr(prediction, name, value)
-            events.sent_on_commit(events.prediction_key(prediction.pk))
-            transaction.on_commit(lambda: webhooks.schedule(prediction, happened))
-        return
-    # One transaction (one commit) for the answer, the slot and the timing.
-    with transaction.atomic():
-        updated = unanswered.update(**fields)
-        _free_slot(instance.pk, prediction.version_id)
-        if not updated:  # canceled while it ran: the answer comes too late to keep
-            return
-        for name, value in fields.items():
-            setattr(prediction, name, value)
-        if learned is not None:
-            _learn_predict_time(prediction.version_id, learned)
-        _after_change(prediction, happened)
+    _after_change(prediction, happened, notified=one_statement)
 
 
 def _record_in_one_statement(
@@ -450,7 +446,7 @@ def _record_in_one_statement(
     unanswered: QuerySet[Prediction],
     fields: dict[str, Any],
     instance: Instance,
-    learned: dict[str, Any] | None,
+    learned: float | None,
 ) -> bool:
     """PostgreSQL: the answer (`unanswered.update(**fields)`, as the ORM writes it), the
     freed slot, the learned run time and the NOTIFY in one statement, committed on its
@@ -470,14 +466,13 @@ def _record_in_one_statement(
         "WHERE id = %s AND busy > 0)"
     )
     params.append(instance.pk)
-    seconds = (learned or {}).get("predict_time")
-    if prediction.version_id and isinstance(seconds, int | float) and seconds >= 0:
+    if prediction.version_id and learned is not None:
         ctes.append(
             f"learned AS (UPDATE {Version._meta.db_table} SET predict_time_ewma = "  # noqa: S608
             f"COALESCE(predict_time_ewma * {EWMA_KEEP} + %s, %s) "
             "WHERE id = %s AND EXISTS (SELECT 1 FROM answer))"
         )
-        params += [seconds * (1 - EWMA_KEEP), seconds, prediction.version_id]
+        params += [learned * (1 - EWMA_KEEP), learned, prediction.version_id]
     notify, notify_params = events.notify_sql(events.prediction_key(prediction.pk))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -499,9 +494,15 @@ def _free_slot(instance_id: int | None, version_id: str | None) -> None:
 EWMA_KEEP = 0.8
 
 
-def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
+def _predict_seconds(metrics: dict[str, Any]) -> float | None:
+    """The run time Cog reported, when it is one to learn from."""
     seconds = metrics.get("predict_time")
-    if version_id and isinstance(seconds, int | float) and seconds >= 0:
+    return float(seconds) if isinstance(seconds, int | float) and seconds >= 0 else None
+
+
+def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
+    seconds = _predict_seconds(metrics)
+    if version_id and seconds is not None:
         Version.objects.filter(pk=version_id).update(
             predict_time_ewma=Coalesce(
                 F("predict_time_ewma") * EWMA_KEEP + seconds * (1 - EWMA_KEEP), seconds
@@ -693,8 +694,14 @@ def apply_cog_update(
                 _learn_predict_time(prediction.version_id, prediction.metrics)
 
 
-def _after_change(prediction: Prediction, sent: set[str]) -> None:
-    events.notify_on_commit(events.prediction_key(prediction.pk))
+def _after_change(prediction: Prediction, sent: set[str], *, notified: bool = False) -> None:
+    """Wake who waits for the prediction and queue its webhooks, after commit; `notified`
+    when the caller's statement already sent the NOTIFY."""
+    key = events.prediction_key(prediction.pk)
+    if notified:
+        events.sent_on_commit(key)
+    else:
+        events.notify_on_commit(key)
     transaction.on_commit(lambda: webhooks.schedule(prediction, sent))
 
 
