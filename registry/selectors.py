@@ -8,11 +8,10 @@ only what they own, like anyone else; the admin is where they change the rest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
@@ -182,14 +181,9 @@ def _aware(value: datetime | str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _json(value: Any) -> Any:
-    """A JSON column read by raw SQL: SQLite gives text."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-# What a model card shows (templates/catalog/partials/model_card.html), read by raw SQL:
-# the model's own columns (any other is loaded by a query of its own if read), its owner's
-# name, and the kinds of its search row.
+# What a model card shows (templates/catalog/partials/model_card.html): the model's own
+# columns (any other is loaded by a query of its own if read), its owner's name, and the
+# kinds of its search row.
 CARD_COLUMNS = (
     "id",
     "owner_id",
@@ -201,58 +195,35 @@ CARD_COLUMNS = (
     "run_count",
     "latest_version_created_at",
 )
-_CARD_SQL = (
-    "SELECT {columns}, o.username, d.input_kinds, d.output_kinds FROM {model} m "
-    "JOIN {owner} o ON o.id = m.owner_id LEFT JOIN {document} d ON d.model_id = m.id "
-    "WHERE m.id IN ({ids}){visible}"
-)
 
 
-def model_cards(
-    ids: Sequence[int], *, user: Actor, owner_ids: Sequence[int] | None = None
-) -> list[MLModel]:
-    """These models as cards show them, in this order, those `user` may not see left out
-    (the rule of `visible_models`; `owner_ids`, when the caller has them, are
-    `writable_owners(user)`). One query and no ORM: building and compiling the
-    equivalent queryset took twice as long as running it, on every search."""
+def model_cards(ids: Sequence[int], *, user: Actor) -> list[MLModel]:
+    """These models as cards show them, in this order, those `user` may not see left out.
+    Read as rows of `visible_models`, not as a queryset of instances with their joins:
+    building and compiling that took longer than running it, on every search (3.8 ms for
+    20 cards at 100k models; this, about 3 ms)."""
     if not ids:
         return []
-    visible, params = "", list[Any](ids)
-    if signed_in(user) is None:
-        visible = " AND m.visibility = 'public'"
-    elif not sees_everything(user):
-        owners = list(
-            writable_owners(user).values_list("id", flat=True) if owner_ids is None else owner_ids
+    rows = (
+        visible_models(user)
+        .filter(pk__in=ids)
+        .values_list(
+            *CARD_COLUMNS,
+            "owner__username",
+            "search_document__input_kinds",
+            "search_document__output_kinds",
         )
-        marks = ", ".join(["%s"] * len(owners)) or "NULL"
-        visible = f" AND (m.visibility = 'public' OR m.owner_id IN ({marks}))"
-        params += owners
-    sql = _CARD_SQL.format(
-        columns=", ".join(f"m.{column}" for column in CARD_COLUMNS),
-        model=MLModel._meta.db_table,
-        owner=Owner._meta.db_table,
-        document=SearchDocument._meta.db_table,
-        ids=", ".join(["%s"] * len(ids)),
-        visible=visible,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     cards: dict[int, MLModel] = {}
-    created = CARD_COLUMNS.index("latest_version_created_at")
     for row in rows:
-        values = [*row[: len(CARD_COLUMNS)]]
-        values[created] = _aware(values[created])
-        model = MLModel.from_db(connection.alias, list(CARD_COLUMNS), values)
+        model = MLModel.from_db(rows.db, list(CARD_COLUMNS), list(row[: len(CARD_COLUMNS)]))
         username, inputs, outputs = row[len(CARD_COLUMNS) :]
-        owner = Owner.from_db(connection.alias, ["id", "username"], [model.owner_id, username])
+        owner = Owner.from_db(rows.db, ["id", "username"], [model.owner_id, username])
         MLModel.owner.field.set_cached_value(model, owner)
         document = None
         if inputs is not None:
             document = SearchDocument.from_db(
-                connection.alias,
-                ["model_id", "input_kinds", "output_kinds"],
-                [model.pk, _json(inputs), _json(outputs)],
+                rows.db, ["model_id", "input_kinds", "output_kinds"], [model.pk, inputs, outputs]
             )
         MLModel.search_document.related.set_cached_value(model, document)
         cards[model.pk] = model

@@ -106,7 +106,7 @@ def search_models(
     if full_models:
         models = _page_models(hits.ids, user=user)
     else:
-        models = selectors.model_cards(hits.ids, user=user, owner_ids=query.owner_ids)
+        models = selectors.model_cards(hits.ids, user=user)
     return SearchResult(
         models=models,
         total=hits.total,
