@@ -279,9 +279,8 @@ class SqlSearch:
             # An uncorrelated subquery runs only if its CASE branch is taken: the count
             # costs nothing when every match was a candidate.
             counted = (
-                f"CASE WHEN (SELECT COUNT(*) FROM popular) < %s THEN -1 ELSE "
-                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} d WHERE {where} "
-                f"LIMIT {TOTAL_CAP}) AS m) END"
+                f"CASE WHEN (SELECT COUNT(*) FROM popular) < %s THEN -1 "
+                f"ELSE ({self.capped_count(where)}) END"
             )
             counted_params = [candidates.limit, *where_params]
         # The fence (OFFSET 0 on PostgreSQL) keeps the planner from pulling the rank up past
@@ -358,11 +357,15 @@ class SqlSearch:
         """How many match, counted up to TOTAL_CAP."""
         where, params = self.where(query, match)
         with connections[self.using].cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} d WHERE {where} LIMIT %s) s",
-                [*params, TOTAL_CAP],
-            )
+            cursor.execute(self.capped_count(where), params)
             return int(cursor.fetchone()[0])
+
+    def capped_count(self, where: str) -> str:
+        """A query counting the rows that meet `where`, up to TOTAL_CAP."""
+        return (
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} d WHERE {where} "
+            f"LIMIT {TOTAL_CAP}) AS m"
+        )
 
     def sample_percent(self, total: int) -> float | None:
         """The share of the table (in %) to count facets on, or None to count them all."""
