@@ -124,7 +124,8 @@ def search_models(
 
 
 def ordered_models(ids: Sequence[int], *, user: Actor) -> QuerySet[MLModel]:
-    """These models in this order, those `user` may not see left out, with card joins."""
+    """These models in this order, those `user` may not see left out, loaded as the API's
+    model objects are."""
     if not ids:
         return MLModel.objects.none()
     position = Case(
