@@ -7,6 +7,9 @@ them: a run finished by a webhook that landed on another web worker (or by a tas
 is seen within a millisecond, not at the next re-read. Waiters still re-read the database
 on an interval, as a safety net (and as the only way on SQLite): quickly while no listener
 is connected, gently while one is.
+
+The same listener hears the catalog changes that database triggers announce (migration
+0012), for the schema lookups cached in memory (`registry.lookup_cache`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 CHANNEL = "vitrine_events"
+# Sent by database triggers (migration 0012) when a model, version or owner changes in a
+# way that can make a cached schema lookup wrong (`registry.lookup_cache`).
+CATALOG_CHANNEL = "vitrine_catalog"
 
 _lock = threading.Lock()
 _events: dict[str, set[threading.Event]] = {}
+# Called on every catalog change, and when the listener hangs up (then changes go unheard).
+_catalog_subscribers: list[Callable[[], None]] = []
 
 # Re-read intervals: fast while a quick prediction is likely to finish, then gentler.
 POLL_SCHEDULE = ((0.05, 0.002), (0.5, 0.01), (5.0, 0.05), (float("inf"), 0.2))
@@ -34,6 +42,8 @@ POLL_SCHEDULE = ((0.05, 0.002), (0.5, 0.01), (5.0, 0.05), (float("inf"), 0.2))
 LISTENING_POLL = 0.5
 # A listener with no waiters for this long hangs up (and starts again when needed).
 LISTENER_IDLE_SECONDS = 5.0
+# After the listener's connection failed, it is not tried again for this long.
+RECONNECT_SECONDS = 1.0
 
 
 def _wake(key: str) -> None:
@@ -82,16 +92,18 @@ def notify(key: str) -> None:
 
 
 class _Listener:
-    """One thread per process: LISTEN on its own connection while anyone waits."""
+    """One thread per process: LISTEN on its own connection while anyone waits, or for as
+    long as anyone follows catalog changes."""
 
     def __init__(self) -> None:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._retry_at = 0.0  # after a failed connection, not again before this
 
     def ensure_running(self) -> None:
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or time.monotonic() < self._retry_at:
             return
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
@@ -108,21 +120,29 @@ class _Listener:
             params = connections["default"].get_connection_params()
             with psycopg.connect(**params, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {CATALOG_CHANNEL}")
                 self.connected.set()
                 idle_since = time.monotonic()
                 while not self._stop.is_set():
                     for note in conn.notifies(timeout=0.5):
-                        _wake(note.payload)
+                        if note.channel == CATALOG_CHANNEL:
+                            _catalog_changed()
+                        else:
+                            _wake(note.payload)
                     with _lock:
-                        waiting = bool(_events)
+                        waiting = bool(_events) or bool(_catalog_subscribers)
                     if waiting:
                         idle_since = time.monotonic()
                     elif time.monotonic() - idle_since > LISTENER_IDLE_SECONDS:
                         return
         except Exception:
+            self._retry_at = time.monotonic() + RECONNECT_SECONDS
             logger.warning("Change notifications unavailable; re-reading instead", exc_info=True)
         finally:
+            # First no longer connected, then announced: whoever holds what a missed
+            # change could make wrong drops it, and keeps nothing new until reconnected.
             self.connected.clear()
+            _catalog_changed()
 
     def stop(self) -> None:
         self._stop.set()
@@ -132,6 +152,31 @@ class _Listener:
 
 
 _listener = _Listener()
+
+
+def _catalog_changed() -> None:
+    for callback in list(_catalog_subscribers):
+        callback()
+
+
+def follow_catalog(callback: Callable[[], None]) -> None:
+    """Call `callback` (in the listener's thread) whenever a model, version or owner
+    changes in a way that can make a cached schema lookup wrong, and whenever the listener
+    hangs up. Keeps the listener connected from now on (PostgreSQL)."""
+    with _lock:
+        if callback not in _catalog_subscribers:
+            _catalog_subscribers.append(callback)
+    _listener.ensure_running()
+
+
+def hearing_catalog() -> bool:
+    """Whether catalog changes reach this process now (PostgreSQL, listener connected);
+    starts the listener again if it hung up."""
+    if _listener.connected.is_set():
+        return True
+    if _catalog_subscribers:
+        _listener.ensure_running()
+    return False
 
 
 def stop_listening() -> None:

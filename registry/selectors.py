@@ -17,6 +17,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from registry import lookup_cache
 from registry.errors import NotFound
 from registry.models import (
     ApiToken,
@@ -151,9 +152,15 @@ _VERSION_DOCUMENT_SQL = (
 def version_document_get(
     *, owner: str, name: str, version_id: str, user: Actor, with_schema: bool = True
 ) -> VersionDocument:
-    """The schema lookup every client does, as lean as it gets: one query, no model
-    instances, and the schema as the database's JSON text, so that it is neither parsed
-    nor serialized again. Private models take `version_get`'s path (and its rules)."""
+    """The schema lookup every client does, as lean as it gets: public models' documents
+    from memory when `registry.lookup_cache` may answer (no query at all), else one query,
+    no model instances, and the schema as the database's JSON text, so that it is neither
+    parsed nor serialized again. Private models take `version_get`'s path (and its rules).
+    A cached document holds its schema even when `with_schema` is false."""
+    key = (owner, name, version_id)
+    ticket = lookup_cache.cache.ticket()
+    if ticket is not None and (cached := lookup_cache.cache.get(key)) is not None:
+        return cached
     sql = _VERSION_DOCUMENT_SQL.format(
         schema=", CAST(v.openapi_schema AS text)" if with_schema else "",
         version=Version._meta.db_table,
@@ -165,14 +172,18 @@ def version_document_get(
         row = cursor.fetchone()
     if row is None:
         raise NotFound(f"Version {version_id} of {owner}/{name} not found.")
-    if row[2] != MLModel.Visibility.PUBLIC:
+    public = row[2] == MLModel.Visibility.PUBLIC
+    if not public:
         version_get(owner=owner, name=name, version_id=version_id, user=user)  # or NotFound
-    return VersionDocument(
+    document = VersionDocument(
         id=version_id,
         created_at=_aware(row[0]),
         cog_version=row[1],
         schema_json=row[3] if with_schema else "",
     )
+    if public and with_schema and ticket is not None:
+        lookup_cache.cache.put(key, document, ticket)
+    return document
 
 
 def _aware(value: datetime | str) -> datetime:

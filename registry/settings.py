@@ -203,6 +203,9 @@ SEARCH_TEXT_CONFIG = os.environ.get("SEARCH_TEXT_CONFIG", "english")
 SEARCH_FACETS_CACHE_SECONDS = env_int("SEARCH_FACETS_CACHE_SECONDS", 60)
 # How often recent run counts ("trending") are recomputed while runs come in.
 SEARCH_POPULARITY_REFRESH_SECONDS = env_int("SEARCH_POPULARITY_REFRESH_SECONDS", 600)
+# Each web process keeps public models' schema lookups in memory, up to this many MiB, on
+# PostgreSQL (registry/lookup_cache.py: emptied on every change that could matter); 0: off.
+VITRINE_LOOKUP_CACHE_MB = env_int("VITRINE_LOOKUP_CACHE_MB", 64)
 
 INFERENCE_BACKENDS = {
     "local": "registry.inference.local.LocalCogBackend",

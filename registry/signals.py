@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 
@@ -15,3 +16,18 @@ def ensure_owner(sender: type[Any], instance: Any, created: bool, raw: bool, **k
         from registry.services import owner_ensure_for_user
 
         owner_ensure_for_user(user=instance)
+
+
+@receiver(post_save, sender="registry.Owner")
+@receiver(post_save, sender="registry.MLModel")
+@receiver(post_save, sender="registry.Version")
+@receiver(post_delete, sender="registry.Owner")
+@receiver(post_delete, sender="registry.MLModel")
+@receiver(post_delete, sender="registry.Version")
+def forget_cached_lookups(sender: type[Any], created: bool = False, **kwargs: Any) -> None:
+    """A change made by this process reaches its own schema-lookup cache at commit, before
+    the NOTIFY that tells the other processes (registry/lookup_cache.py) comes back."""
+    if not created:
+        from registry.lookup_cache import cache
+
+        transaction.on_commit(cache.clear)

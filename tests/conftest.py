@@ -31,6 +31,15 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         services.hardware_ensure_defaults()
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_lookups() -> None:
+    """Each test starts with an empty schema-lookup cache (a flushed test database's
+    TRUNCATE is announced too, but asynchronously)."""
+    from registry.lookup_cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _change_listener_hangs_up(django_db_setup: Any) -> Any:
     """The change listener holds its own connection: close it before the test database
