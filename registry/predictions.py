@@ -30,19 +30,32 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from registry import backends, events, files, handoff, inputs, selectors, services, webhooks
+from registry import (
+    backends,
+    events,
+    files,
+    handoff,
+    inputs,
+    search,
+    selectors,
+    services,
+    webhooks,
+)
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.inference import internal
 from registry.inference.base import (
     Lease,
     NoCapacity,
     SetupFailed,
+    free_slot_of,
+    likeliest_free_instance,
     release_slot,
     reserve_ready_instance,
+    taking_a_slot,
 )
 from registry.inference.cog_client import (
     CogBusy,
@@ -134,44 +147,99 @@ def prediction_create(
     events_filter = webhooks.events_filter(webhook_events_filter, errors)
     if errors:
         raise InvalidInput(errors)
-    model = version.model
     now = timezone.now()
+    prediction = Prediction(
+        model=version.model,
+        version=version,
+        version_ref=version.id,
+        created_by=user,
+        source=source,
+        input=cleaned,
+        webhook=webhook or "",
+        webhook_events_filter=events_filter if webhook else [],
+        stream=stream,
+        created_at=now,
+        deadline=now + timedelta(seconds=cancel_after) if cancel_after else None,
+    )
     sync_timeout = _sync_timeout(version, wait)
-    with transaction.atomic():
-        # The fast path's slot is reserved in the run's own commit (a commit less to wait
-        # for); with no slot free now, the run waits in line like any other.
-        lease = _free_slot_lease(version) if sync_timeout is not None else None
-        fast = lease is not None
-        prediction = Prediction.objects.create(
-            model=model,
-            version=version,
-            version_ref=version.id,
-            created_by=user,
-            source=source,
-            input=cleaned,
-            webhook=webhook or "",
-            webhook_events_filter=events_filter if webhook else [],
-            stream=stream,
-            created_at=now,
-            deadline=now + timedelta(seconds=cancel_after) if cancel_after else None,
-            # The fast path is claimed by its creator, who calls Cog right after commit;
-            # any other run waits for a slot, with its task queued.
-            dispatch_claimed_at=now if fast else None,
-            dispatch_attempts=1 if fast else 0,
-            dispatch_queued_at=None if fast else now,
-        )
-        if not fast:
-            from registry import tasks
+    lease = None
+    if sync_timeout is not None and connection.vendor == "postgresql":
+        lease = _create_on_a_free_slot(prediction)
+    if lease is None:
+        with transaction.atomic():
+            # The fast path's slot is reserved in the run's own commit (a commit less to
+            # wait for); with no slot free now, the run waits in line like any other.
+            lease = _free_slot_lease(version) if sync_timeout is not None else None
+            _claimed_on_creation(prediction, fast=lease is not None)
+            prediction.save(force_insert=True)
+            if lease is None:
+                from registry import tasks
 
-            tasks.enqueue_with_transaction(tasks.dispatch_prediction, prediction.pk)
-        # Last: the counters are rows every run of the model updates, locked until commit.
-        services.model_increment_run_count(model_id=model.pk)
+                tasks.enqueue_with_transaction(tasks.dispatch_prediction, prediction.pk)
+            # Last: the counters are rows every run of the model updates, locked until commit.
+            services.model_increment_run_count(model_id=version.model_id)
     if lease is not None and sync_timeout is not None:
         timeout, leased = sync_timeout, lease
         transaction.on_commit(lambda: start(prediction, lease=leased, sync_timeout=timeout))
     else:
         transaction.on_commit(lambda: handoff.kick(version.pk))
     return prediction
+
+
+def _claimed_on_creation(prediction: Prediction, *, fast: bool) -> None:
+    """The fast path is claimed by its creator, who calls Cog right after commit; any other
+    run waits for a slot, with its task queued."""
+    now = prediction.created_at
+    prediction.dispatch_claimed_at = now if fast else None
+    prediction.dispatch_attempts = 1 if fast else 0
+    prediction.dispatch_queued_at = None if fast else now
+
+
+def _create_on_a_free_slot(prediction: Prediction) -> Lease | None:
+    """PostgreSQL, the fast path in one statement (committed on its own, unless the caller
+    holds a transaction): take a slot of the version's likeliest free instance and, only if there
+    was one, insert the run (claimed by its creator, `prediction.save()`'s INSERT as the
+    ORM compiles it) and count it (`search.run_counters`). One round trip where the
+    transaction of the other path takes five (BEGIN, slot, INSERT, counters, COMMIT).
+    None, and nothing written, when that slot was taken meanwhile.
+
+    Only table and CTE names are interpolated; every value is a parameter."""
+    instance = likeliest_free_instance(prediction.version_id)
+    if instance is None:
+        return None
+    _claimed_on_creation(prediction, fast=True)
+    slot_sql, slot_params = _update_sql(free_slot_of(instance.pk), taking_a_slot())
+    insert = InsertQuery(Prediction)
+    insert.insert_values(Prediction._meta.local_concrete_fields, [prediction])
+    [(insert_sql, insert_params)] = insert.get_compiler(connection.alias).as_sql()
+    into, _, values = insert_sql.partition(" VALUES (")
+    assert values.endswith(")"), insert_sql  # one row, nothing returned
+    ctes = [
+        f"slot AS ({slot_sql} RETURNING 1)",
+        f"run AS ({into} SELECT {values.removesuffix(')')} FROM slot RETURNING 1)",  # noqa: S608
+    ]
+    params: list[Any] = [*slot_params, *insert_params]
+    counters = search.run_counters(prediction.model_id, with_model=True, if_any="run")
+    for n, (sql, counter_params) in enumerate(counters):
+        ctes.append(f"c{n} AS ({sql})")
+        params += counter_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT count(*) FROM run", params)  # noqa: S608
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        return None
+    prediction._state.adding = False
+    prediction._state.db = connection.alias
+    return Lease(instance)
+
+
+def _update_sql(queryset: QuerySet[Any], values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """`queryset.update(**values)` as the ORM compiles it, to put in a statement."""
+    update = queryset.query.chain(UpdateQuery)
+    assert isinstance(update, UpdateQuery)
+    update.add_update_values(values)
+    sql, params = update.get_compiler(connection.alias).as_sql()
+    return sql, tuple(params)
 
 
 def check_file_references(cleaned: dict[str, Any], user: Any) -> dict[str, list[str]]:
@@ -455,10 +523,7 @@ def _record_in_one_statement(
     meanwhile); the rest only when it is recorded. Returns whether it was.
 
     Only table names and constants are interpolated; every value is a parameter."""
-    update = unanswered.query.chain(UpdateQuery)
-    assert isinstance(update, UpdateQuery)
-    update.add_update_values(fields)
-    answer_sql, answer_params = update.get_compiler(connection.alias).as_sql()
+    answer_sql, answer_params = _update_sql(unanswered, fields)
     ctes = [f"answer AS ({answer_sql} RETURNING 1)"]
     params: list[Any] = [*answer_params]
     ctes.append(

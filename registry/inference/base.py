@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -186,14 +186,30 @@ def reserve_ready_instance(
             if instance.pk in tried or (only is not None and instance.pk != only):
                 continue
             tried.add(instance.pk)
-            taken = Instance.objects.filter(
-                pk=instance.pk, status=Instance.Status.READY, busy__lt=F("concurrency")
-            ).update(busy=F("busy") + 1, last_used_at=timezone.now())
-            if taken:
+            if free_slot_of(instance.pk).update(**taking_a_slot()):
                 return instance
         if only is not None and only in tried:
             return None  # it is busy again: someone else took the slot
     return None
+
+
+def likeliest_free_instance(version_id: str | None) -> Instance | None:
+    """The ready instance of the version most likely to have a free slot (the least busy,
+    as last read); taking the slot is up to the caller (`free_slot_of`)."""
+    candidates = _ready_instances(version_id) if version_id else []
+    return candidates[0] if candidates else None
+
+
+def free_slot_of(instance_id: int) -> QuerySet[Instance]:
+    """The instance while it is ready with a free slot: `.update(**taking_a_slot())` on it
+    takes the slot, or changes nothing."""
+    return Instance.objects.filter(
+        pk=instance_id, status=Instance.Status.READY, busy__lt=F("concurrency")
+    )
+
+
+def taking_a_slot() -> dict[str, Any]:
+    return {"busy": F("busy") + 1, "last_used_at": timezone.now()}
 
 
 def release_slot(instance_id: int | None) -> None:

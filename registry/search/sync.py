@@ -108,31 +108,7 @@ def record_run(model_id: int, *, when: Any = None, with_model: bool = False) -> 
     transaction commits, so concurrent runs of one model queue here. Call it last in the
     transaction: on PostgreSQL the counters are one statement (one round trip, nothing
     between taking the locks and the commit); the cache calls come before it."""
-    schedule_popularity_refresh()
-    day = (when or timezone.now()).date()
-    quote = connection.ops.quote_name
-    days = quote(ModelRunDay._meta.db_table)
-    statements: list[tuple[str, list[Any]]] = [
-        (
-            f"INSERT INTO {days} (model_id, day, runs) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (model_id, day) DO UPDATE SET runs = {days}.runs + 1",
-            [model_id, day],
-        ),
-        (
-            f"UPDATE {quote(SearchDocument._meta.db_table)} "  # noqa: S608
-            "SET run_count = run_count + 1, runs_7d = runs_7d + 1 "
-            f"WHERE {quote(SearchDocument._meta.pk.column)} = %s",
-            [model_id],
-        ),
-    ]
-    if with_model:
-        statements.append(
-            (
-                f"UPDATE {quote(MLModel._meta.db_table)} "  # noqa: S608
-                f"SET run_count = run_count + 1 WHERE {quote(MLModel._meta.pk.column)} = %s",
-                [model_id],
-            )
-        )
+    statements = run_counters(model_id, when=when, with_model=with_model)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Data-modifying CTEs all run, to completion, whatever the main query reads.
@@ -141,6 +117,43 @@ def record_run(model_id: int, *, when: Any = None, with_model: bool = False) -> 
         else:
             for sql, params in statements:
                 cursor.execute(sql, params)
+
+
+def run_counters(
+    model_id: int, *, when: Any = None, with_model: bool = False, if_any: str = ""
+) -> list[tuple[str, list[Any]]]:
+    """`record_run`'s statements, to run in this order or as CTEs of one statement. With
+    `if_any` (PostgreSQL; the name of a CTE of that statement), each counts only if that
+    CTE returns a row."""
+    schedule_popularity_refresh()
+    day = (when or timezone.now()).date()
+    quote = connection.ops.quote_name
+    days = quote(ModelRunDay._meta.db_table)
+    gate = f" AND EXISTS (SELECT 1 FROM {quote(if_any)})" if if_any else ""  # noqa: S608
+    values = f"SELECT %s, %s, 1 WHERE TRUE{gate}" if if_any else "VALUES (%s, %s, 1)"
+    statements: list[tuple[str, list[Any]]] = [
+        (
+            f"INSERT INTO {days} (model_id, day, runs) {values} "
+            f"ON CONFLICT (model_id, day) DO UPDATE SET runs = {days}.runs + 1",
+            [model_id, day],
+        ),
+        (
+            f"UPDATE {quote(SearchDocument._meta.db_table)} "  # noqa: S608
+            "SET run_count = run_count + 1, runs_7d = runs_7d + 1 "
+            f"WHERE {quote(SearchDocument._meta.pk.column)} = %s{gate}",
+            [model_id],
+        ),
+    ]
+    if with_model:
+        statements.append(
+            (
+                f"UPDATE {quote(MLModel._meta.db_table)} "  # noqa: S608
+                f"SET run_count = run_count + 1 WHERE {quote(MLModel._meta.pk.column)} = %s"
+                f"{gate}",
+                [model_id],
+            )
+        )
+    return statements
 
 
 # When this process last asked the cache: the day (for the daily refresh) and the
