@@ -25,15 +25,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def environment(internal_url: str, **extra: str) -> dict[str, str]:
+def database_url() -> str:
+    """The test database, for a subprocess to open (a file on SQLite)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def environment(internal_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": (
-                f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-            ),
+            "DATABASE_URL": database_url(),
             "TASK_BACKEND": "database",
             "VITRINE_TEST_RUN_DIR": str(settings.TEST_RUN_DIR),
             "VITRINE_INTERNAL_URL": internal_url,

@@ -43,6 +43,17 @@ TEST_RUN_DIR = Path(
     os.environ.get("VITRINE_TEST_RUN_DIR") or tempfile.mkdtemp(prefix="vitrine-test-")
 )
 os.environ["VITRINE_TEST_RUN_DIR"] = str(TEST_RUN_DIR)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, as in embedded mode. Django's default SQLite test database is in memory,
+    # which makes the live server hand one connection to all its request threads (and
+    # Cog webhooks arrive concurrently): they interleave transactions on it and fail
+    # with "no such savepoint". With a file each thread has its own connection (WAL and
+    # a busy timeout, from registry.settings), and subprocesses can open it too. It is
+    # named after the configured file, so that a child pytest run on another file (see
+    # tests/registry/search/test_sqlite.py) does not clobber this run's database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(TEST_RUN_DIR / f"test_{Path(DATABASES['default']['NAME']).name}")
+    }
 DATA_DIR = TEST_RUN_DIR
 MEDIA_ROOT = TEST_RUN_DIR / "media"
 STORAGES["default"] = {  # noqa: F405

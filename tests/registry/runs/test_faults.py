@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import replicate
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from registry import archives, builds
 from registry.inference.local import pid_alive
@@ -28,12 +27,6 @@ DATABASE_TASKS = {
         "QUEUES": ["default", "builds", "predictions", "webhooks", "search"],
     }
 }
-
-
-@pytest.fixture
-def postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("web and worker subprocesses share the test database only on PostgreSQL")
 
 
 @pytest.fixture
@@ -86,7 +79,7 @@ def test_a_killed_cog_process_fails_its_prediction_and_the_next_run_gets_a_new_o
 
 
 def test_a_worker_killed_mid_build_leaves_a_failed_build_and_no_version(
-    postgres_only: None, cog_live: Any, user: Any, settings: Any, started: Any, tmp_path: Path
+    cog_live: Any, user: Any, settings: Any, started: Any, tmp_path: Path
 ) -> None:
     settings.TASKS = DATABASE_TASKS
     model = ModelFactory(owner=user.owner, name="slowpoke")
@@ -112,7 +105,6 @@ def test_a_worker_killed_mid_build_leaves_a_failed_build_and_no_version(
 
 
 def test_a_worker_killed_while_starting_a_model_hands_the_run_to_another(
-    postgres_only: None,
     cog_live: Any,
     user: Any,
     replicate_client: Any,
@@ -148,7 +140,7 @@ def test_a_worker_killed_while_starting_a_model_hands_the_run_to_another(
 
 
 def test_webhooks_land_after_the_web_process_restarts_mid_run(
-    postgres_only: None, hello_version: Any, token: str, started: Any, tmp_path: Path
+    hello_version: Any, token: str, started: Any, tmp_path: Path
 ) -> None:
     port = processes.free_port()
     url = f"http://127.0.0.1:{port}"

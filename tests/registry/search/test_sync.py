@@ -60,7 +60,9 @@ def test_the_document_holds_the_weighted_text_and_kinds(make_model: MakeModel) -
         "recognition.",
     )
     row = document(model)
-    assert row.names_text == "openai Openai whisper speech-recognition"
+    # PostgreSQL's parser splits "speech-recognition" itself; SQLite needs the words spelled.
+    spelled = "" if connection.vendor == "postgresql" else " speech recognition"
+    assert row.names_text == "openai Openai whisper speech-recognition" + spelled
     assert row.summary_text == "Convert speech in audio to text"
     assert "audio" in row.schema_text and "Audio file to transcribe" in row.schema_text
     assert row.readme_text == "Whisper Robust speech recognition."
