@@ -488,8 +488,11 @@ def _record_sync_result(prediction: Prediction, instance: Instance, result: dict
     learned = _predict_seconds(fields["metrics"]) if status == Prediction.Status.SUCCEEDED else None
     one_statement = connection.vendor == "postgresql"
     if one_statement:
-        recorded = _record_in_one_statement(prediction, unanswered, fields, instance, learned)
-        transaction.on_commit(lambda: handoff.kick(prediction.version_id, freed=instance.pk))
+        recorded, waiting = _record_in_one_statement(
+            prediction, unanswered, fields, instance, learned
+        )
+        if waiting:  # else nobody to give the slot to: no pass to compete with the caller
+            transaction.on_commit(lambda: handoff.kick(prediction.version_id, freed=instance.pk))
     else:
         # One transaction (one commit) for the answer, the slot and the timing.
         with transaction.atomic():
@@ -515,12 +518,19 @@ def _record_in_one_statement(
     fields: dict[str, Any],
     instance: Instance,
     learned: float | None,
-) -> bool:
+) -> tuple[bool, bool]:
     """PostgreSQL: the answer (`unanswered.update(**fields)`, as the ORM writes it), the
     freed slot, the learned run time and the NOTIFY in one statement, committed on its
     own: one round trip where a transaction took six (each ~0.7 ms on a busy two-core
     machine). The slot is freed even when the answer comes too late to keep (canceled
-    meanwhile); the rest only when it is recorded. Returns whether it was.
+    meanwhile); the rest only when it is recorded. Returns whether it was, and whether
+    runs of the version wait for a slot (`_waiting`, as the statement saw them).
+
+    The handoff pass that would give them the freed slot is started only when some do:
+    it runs beside the caller's next request and cost it about a millisecond (in-process
+    A/B; README, Benchmarks). A run that commits while this statement runs, unseen by it, is
+    still dispatched: its own creation kicks a pass, which waits on the slot's row lock
+    until this commits (or, losing that race, its task does, on a worker).
 
     Only table names and constants are interpolated; every value is a parameter."""
     answer_sql, answer_params = _update_sql(unanswered, fields)
@@ -539,12 +549,19 @@ def _record_in_one_statement(
         )
         params += [learned * (1 - EWMA_KEEP), learned, prediction.version_id]
     notify, notify_params = events.notify_sql(events.prediction_key(prediction.pk))
+    ctes.append(f"told AS (SELECT {notify} FROM answer)")  # noqa: S608
+    params += notify_params
+    waiting_sql, waiting_params = (
+        _waiting(prediction.version_id or "").values("pk")[:1].query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {', '.join(ctes)} SELECT {notify} FROM answer",  # noqa: S608
-            [*params, *notify_params],
+            f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM told), "  # noqa: S608
+            f"EXISTS ({waiting_sql})",
+            [*params, *waiting_params],
         )
-        return bool(cursor.fetchall())
+        told, waiting = cursor.fetchone() or (0, True)
+        return bool(told), bool(waiting)
 
 
 def _free_slot(instance_id: int | None, version_id: str | None) -> None:

@@ -113,3 +113,22 @@ def test_the_one_statement_create_writes_the_run_only_with_a_slot(
     assert stored.dispatch_claimed_at is not None and stored.dispatch_queued_at is None
     assert _counts(hello_version) == tuple(n + 1 for n in before)
     assert not run._state.adding
+
+
+def test_a_fast_answer_starts_a_handoff_pass_only_when_runs_wait(
+    hello_version: Any, auth_api: Any, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry import handoff
+
+    body = {"version": hello_version.id, "input": {"text": "x"}}
+    for _ in range(3):
+        auth_api.post("/v1/predictions", body, format="json", HTTP_PREFER="wait")
+    kicks: list[int | None] = []
+    monkeypatch.setattr(handoff, "kick", lambda version_id, freed=None: kicks.append(freed))
+    answer = auth_api.post("/v1/predictions", body, format="json", HTTP_PREFER="wait").json()
+    assert answer["status"] == "succeeded" and kicks == []  # nobody to hand the slot to
+
+    _unsaved_run(hello_version, user).save()  # waits: not claimed, not dispatched
+    answer = auth_api.post("/v1/predictions", body, format="json", HTTP_PREFER="wait").json()
+    assert answer["status"] == "succeeded"
+    assert kicks == [Prediction.objects.get(pk=answer["id"]).instance_id]
