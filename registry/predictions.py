@@ -197,9 +197,9 @@ def _claimed_on_creation(prediction: Prediction, *, fast: bool) -> None:
 
 def _create_on_a_free_slot(prediction: Prediction) -> Lease | None:
     """PostgreSQL, the fast path in one statement (committed on its own, unless the caller
-    holds a transaction): take a slot of the version's likeliest free instance and, only if there
-    was one, insert the run (claimed by its creator, `prediction.save()`'s INSERT as the
-    ORM compiles it) and count it (`search.run_counters`). One round trip where the
+    holds a transaction): take a slot of the version's likeliest free instance and, only
+    if there was one, insert the run (claimed by its creator, `prediction.save()`'s INSERT
+    as the ORM compiles it) and count it (`search.run_counters`). One round trip where the
     transaction of the other path takes five (BEGIN, slot, INSERT, counters, COMMIT).
     None, and nothing written, when that slot was taken meanwhile.
 
