@@ -28,7 +28,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
@@ -52,6 +53,8 @@ from registry.inference.base import (
     NoCapacity,
     SetupFailed,
     free_slot_of,
+    giving_a_slot_back,
+    held_slot_of,
     likeliest_free_instance,
     release_slot,
     reserve_ready_instance,
@@ -532,22 +535,18 @@ def _record_in_one_statement(
     still dispatched: its own creation kicks a pass, which waits on the slot's row lock
     until this commits (or, losing that race, its task does, on a worker).
 
-    Only table names and constants are interpolated; every value is a parameter."""
+    Besides CTE names, only SQL the ORM compiled and `events.notify_sql` is interpolated;
+    every value is a parameter."""
     answer_sql, answer_params = _update_sql(unanswered, fields)
-    ctes = [f"answer AS ({answer_sql} RETURNING 1)"]
-    params: list[Any] = [*answer_params]
-    ctes.append(
-        f"slot AS (UPDATE {Instance._meta.db_table} SET busy = busy - 1 "  # noqa: S608
-        "WHERE id = %s AND busy > 0)"
-    )
-    params.append(instance.pk)
+    slot_sql, slot_params = _update_sql(held_slot_of(instance.pk), giving_a_slot_back())
+    ctes = [f"answer AS ({answer_sql} RETURNING 1)", f"slot AS ({slot_sql})"]
+    params: list[Any] = [*answer_params, *slot_params]
     if prediction.version_id and learned is not None:
-        ctes.append(
-            f"learned AS (UPDATE {Version._meta.db_table} SET predict_time_ewma = "  # noqa: S608
-            f"COALESCE(predict_time_ewma * {EWMA_KEEP} + %s, %s) "
-            "WHERE id = %s AND EXISTS (SELECT 1 FROM answer))"
-        )
-        params += [learned * (1 - EWMA_KEEP), learned, prediction.version_id]
+        answered = RawSQL("EXISTS (SELECT 1 FROM answer)", [], output_field=BooleanField())
+        version = Version.objects.filter(answered, pk=prediction.version_id)
+        learned_sql, learned_params = _update_sql(version, _learning(learned))
+        ctes.append(f"learned AS ({learned_sql})")
+        params += learned_params
     notify, notify_params = events.notify_sql(events.prediction_key(prediction.pk))
     ctes.append(f"told AS (SELECT {notify} FROM answer)")  # noqa: S608
     params += notify_params
@@ -582,14 +581,19 @@ def _predict_seconds(metrics: dict[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) and seconds >= 0 else None
 
 
+def _learning(seconds: float) -> dict[str, Any]:
+    """The update that learns a run time into the version's typical one."""
+    return {
+        "predict_time_ewma": Coalesce(
+            F("predict_time_ewma") * EWMA_KEEP + seconds * (1 - EWMA_KEEP), seconds
+        )
+    }
+
+
 def _learn_predict_time(version_id: str | None, metrics: dict[str, Any]) -> None:
     seconds = _predict_seconds(metrics)
     if version_id and seconds is not None:
-        Version.objects.filter(pk=version_id).update(
-            predict_time_ewma=Coalesce(
-                F("predict_time_ewma") * EWMA_KEEP + seconds * (1 - EWMA_KEEP), seconds
-            )
-        )
+        Version.objects.filter(pk=version_id).update(**_learning(seconds))
 
 
 def _record_dispatch(prediction: Prediction, instance: Instance, boot_time: float | None) -> None:

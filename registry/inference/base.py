@@ -212,9 +212,19 @@ def taking_a_slot() -> dict[str, Any]:
     return {"busy": F("busy") + 1, "last_used_at": timezone.now()}
 
 
+def held_slot_of(instance_id: int) -> QuerySet[Instance]:
+    """The instance while a slot of it is taken: `.update(**giving_a_slot_back())` on it
+    frees one, or changes nothing."""
+    return Instance.objects.filter(pk=instance_id, busy__gt=0)
+
+
+def giving_a_slot_back() -> dict[str, Any]:
+    return {"busy": F("busy") - 1}
+
+
 def release_slot(instance_id: int | None) -> None:
     if instance_id is not None:
-        Instance.objects.filter(pk=instance_id, busy__gt=0).update(busy=F("busy") - 1)
+        held_slot_of(instance_id).update(**giving_a_slot_back())
 
 
 def recount_busy() -> int:
